@@ -1,0 +1,1 @@
+"""Whole-sequence kernels with hand-derived BPTT (see docs/derivations/)."""
