@@ -10,7 +10,7 @@ import numpy as np
 from rnnkit.data._errors import DataError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SequenceDataset:
     """Labelled sequences for classification, each its own length.
 
@@ -165,7 +165,7 @@ def _as_int64(values: np.ndarray, what: str, name: str) -> np.ndarray:
     raise DataError(f"data set {name!r}: {what} must be integers, got dtype {values.dtype}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DataSplits:
     """A training set and, where the source has one, a test set over the same classes and features."""
 
@@ -185,3 +185,23 @@ class DataSplits:
                 f"data set {self.train.name!r}: test has {self.test.num_features} features per "
                 f"step, train has {self.train.num_features}"
             )
+
+
+def align_classes(data: SequenceDataset, class_names: list[str], where: str) -> SequenceDataset:
+    """`data` relabelled to index `class_names` (the training classes), e.g. a test set that lacks
+    some classes or lists them in another order; a class not in `class_names` is a `DataError`."""
+    if data.class_names == class_names:
+        return data
+    index = {c: i for i, c in enumerate(class_names)}
+    present = sorted(set(data.labels.tolist()))
+    unknown = [data.class_names[i] for i in present if data.class_names[i] not in index]
+    if unknown:
+        raise DataError(
+            f"{where}: class {unknown[0]!r} does not occur in the training data "
+            f"(training classes: {', '.join(class_names)})"
+        )
+    mapping = np.array([index.get(c, -1) for c in data.class_names], dtype=np.int64)
+    return SequenceDataset(
+        data.sequences, mapping[data.labels], class_names,
+        name=data.name, groups=data.groups, source=data.source,
+    )

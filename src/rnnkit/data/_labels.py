@@ -8,13 +8,21 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 _NUMBER = re.compile(r"[-+]?\d+(\.\d*)?([eE][-+]?\d+)?")
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(text: str) -> tuple:
+    """Sort key that compares digit runs by value: "a2" < "a10", "2.txt" < "10.txt"."""
+    # re.split with a group alternates text, number, text, ... so equal positions hold equal types.
+    parts = _DIGITS.split(text)
+    return tuple(int(p) if i % 2 else p.lower() for i, p in enumerate(parts)), text
 
 
 def sort_class_names(names: Iterable[str]) -> list[str]:
-    """Sort class names, numbers by value ("2" before "10"), then the rest alphabetically."""
+    """Sort class names: plain numbers by value ("-1", "2", "10"), then the rest naturally."""
     unique = set(names)
     numeric = sorted((n for n in unique if _NUMBER.fullmatch(n)), key=lambda n: (float(n), n))
-    other = sorted(n for n in unique if not _NUMBER.fullmatch(n))
+    other = sorted((n for n in unique if not _NUMBER.fullmatch(n)), key=natural_key)
     return numeric + other
 
 

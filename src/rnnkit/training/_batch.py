@@ -1,0 +1,63 @@
+"""The batch contract of the training layer, checked once at the door.
+
+A batch is a tuple ``(x, lengths, y)``:
+
+- ``x``: float tensor ``(B, T, F)``, batch first, padded with zeros after each sequence's end;
+- ``lengths``: int64 ``(B,)``, the number of valid steps of each sequence;
+- ``y``: int64 ``(B,)`` (one class per sequence) or ``(B, T)`` (one target per step, padded
+  steps marked ``-100``, the ``ignore_index`` of the loss).
+
+The training layer never builds batches: the caller (data layer, CLI, a test) hands them over,
+either as a re-iterable (a list, a ``DataLoader``) or as a callable ``epoch -> iterable`` so that
+it can reshuffle every epoch from its own seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, Union
+
+import torch
+
+Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+BatchSource = Union[Callable[[int], Iterable[Batch]], Iterable[Batch]]
+
+
+def epoch_batches(source: BatchSource, epoch: int) -> Iterable[Batch]:
+    """The batches of one epoch (1-based) from a callable ``epoch -> iterable`` or a re-iterable."""
+    if callable(source):
+        return source(epoch)
+    if iter(source) is source:
+        # A generator or iterator would be used up after the first epoch and the second would
+        # silently train on nothing.
+        raise TypeError(
+            "batches must be re-iterable (a list, a DataLoader) or a callable epoch -> batches, "
+            f"not a one-shot {type(source).__name__}"
+        )
+    return source
+
+
+def unpack_batch(batch: Any, device: torch.device) -> Batch:
+    """Check one batch against the contract and move ``x`` and ``y`` to ``device``.
+
+    ``lengths`` stays where it is (normally the CPU): rnnkit layers take lengths on any device,
+    and torch's ``pack_padded_sequence`` insists on CPU lengths, so moving them would only cost
+    a device round trip.
+    """
+    if not isinstance(batch, (tuple, list)) or len(batch) != 3:
+        raise TypeError(f"a batch must be a tuple (x, lengths, y); got {type(batch).__name__}")
+    x, lengths, y = batch
+    if not (torch.is_tensor(x) and x.dim() == 3 and x.is_floating_point()):
+        raise ValueError(f"batch x must be a float tensor (B, T, F); got {_describe(x)}")
+    B, T = x.shape[:2]
+    if not (torch.is_tensor(lengths) and lengths.shape == (B,) and not lengths.is_floating_point()):
+        raise ValueError(f"batch lengths must be an integer tensor ({B},); got {_describe(lengths)}")
+    if not (torch.is_tensor(y) and y.shape in ((B,), (B, T)) and not y.is_floating_point()):
+        raise ValueError(f"batch y must be an integer tensor ({B},) or ({B}, {T}); got {_describe(y)}")
+    return x.to(device), lengths, y.to(device)
+
+
+def _describe(value: Any) -> str:
+    if torch.is_tensor(value):
+        return f"{value.dtype} tensor of shape {tuple(value.shape)}"
+    return type(value).__name__

@@ -1,0 +1,168 @@
+"""Checkpoints: weights as safetensors, settings as JSON, both written atomically.
+
+A checkpoint directory holds
+
+- ``model.safetensors``: the model's ``state_dict`` (parameters and buffers), CPU, contiguous;
+- ``config.json``: ``{"format": "rnnkit-checkpoint", "version": 1, "weights": "model.safetensors",
+  "config": {...}, "extra": {...}}``, where ``config`` is every setting needed to rebuild and
+  retrain the model and ``extra`` anything else the caller keeps (class names, metrics).
+
+Nothing here unpickles: no ``pickle``, no ``torch.load``. A weights file from elsewhere is data,
+and a pickle is a program. Every file is written to a temporary name in the same directory,
+flushed and fsync'ed, then ``os.replace``'d over the target, so a crash leaves either the old
+file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+WEIGHTS_FILE = "model.safetensors"
+CONFIG_FILE = "config.json"
+FORMAT = "rnnkit-checkpoint"
+VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A weights or checkpoint file that is missing, unreadable, or does not fit the model."""
+
+
+def write_json_atomic(path: str | os.PathLike, obj: Any) -> Path:
+    """Write ``obj`` as indented JSON to ``path`` atomically; returns the path."""
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(obj, f, indent=2, sort_keys=False)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+    return _replace_atomically(Path(path), write)
+
+
+def save_checkpoint(
+    directory: str | os.PathLike,
+    model: torch.nn.Module,
+    config: dict[str, Any],
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write ``model.safetensors`` and ``config.json`` into ``directory`` (made if missing).
+
+    Weights are saved first, so a ``config.json`` that exists always describes weights that do.
+    Returns the directory.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    # clone(): tied weights (an embedding shared with the output layer) share storage, which
+    # safetensors refuses to save; separate copies load back into both names.
+    tensors = {name: t.detach().to("cpu").contiguous().clone() for name, t in model.state_dict().items()}
+
+    def write_weights(tmp: Path) -> None:
+        save_file(tensors, str(tmp), metadata={"format": FORMAT, "version": str(VERSION)})
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+
+    _replace_atomically(directory / WEIGHTS_FILE, write_weights)
+    info = {"format": FORMAT, "version": VERSION, "weights": WEIGHTS_FILE, "config": config, "extra": extra or {}}
+    write_json_atomic(directory / CONFIG_FILE, info)
+    return directory
+
+
+def read_checkpoint(directory: str | os.PathLike) -> dict[str, Any]:
+    """The ``config.json`` of a checkpoint directory, with keys ``config`` and ``extra``."""
+    path = Path(directory) / CONFIG_FILE
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such file (is {directory} a checkpoint directory?)")
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise CheckpointError(f"{path}: not valid JSON ({err})") from err
+    if not isinstance(info, dict) or info.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not an rnnkit checkpoint (no \"format\": \"{FORMAT}\")")
+    return info
+
+
+def load_weights(path: str | os.PathLike, model: torch.nn.Module) -> torch.nn.Module:
+    """Load a safetensors file (or a checkpoint directory's ``model.safetensors``) into ``model``.
+
+    Strict: every tensor of the model must be in the file with the same shape, and the file
+    must hold nothing else. Anything wrong is a ``CheckpointError`` naming the file and the
+    missing keys, unexpected keys or wrong shapes; values are cast to the model's dtypes.
+    Returns the model.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / WEIGHTS_FILE
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such weights file")
+    try:
+        tensors = load_file(str(path), device="cpu")
+    except (SafetensorError, OSError) as err:
+        raise CheckpointError(
+            f"{path}: not a readable safetensors file ({err}); rnnkit never loads pickled "
+            "torch.save files"
+        ) from err
+    problems = _mismatches(model.state_dict(), tensors)
+    if problems:
+        raise CheckpointError(f"{path} does not fit {type(model).__name__}: " + "; ".join(problems))
+    model.load_state_dict(tensors, strict=True)
+    return model
+
+
+def _mismatches(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor]) -> list[str]:
+    problems = []
+    missing = sorted(set(expected) - set(found))
+    unexpected = sorted(set(found) - set(expected))
+    if missing:
+        problems.append(f"missing keys {missing}")
+    if unexpected:
+        problems.append(f"unexpected keys {unexpected}")
+    wrong = [
+        f"{name}: file {tuple(found[name].shape)} vs model {tuple(expected[name].shape)}"
+        for name in sorted(set(expected) & set(found))
+        if found[name].shape != expected[name].shape
+    ]
+    if wrong:
+        problems.append("wrong shapes " + ", ".join(wrong))
+    return problems
+
+
+def _replace_atomically(path: Path, write: Callable[[Path], None]) -> Path:
+    """Run ``write(tmp)`` on a temporary file next to ``path``, then move it over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Same directory: os.replace is atomic only within one file system.
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; results are meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_directory(path.parent)
+    return path
+
+
+def _fsync_directory(directory: Path) -> None:
+    # The rename itself lives in the directory entry; syncing it makes the new name durable.
+    # Not possible on every platform (Windows cannot open a directory), hence best effort.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,197 @@
+"""The training loop: ``fit(model, train_batches, config)``, one readable function (minGPT ``trainer.py``).
+
+Per epoch: train on every batch (zero grads, forward and backward by full or truncated BPTT,
+check the loss is finite, clip, step), evaluate on the validation batches, append one history
+row, step the lr schedule, ask early stopping. At the end the best weights come back if asked.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, NamedTuple
+
+import torch
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ._batch import BatchSource, epoch_batches, unpack_batch
+from ._config import TrainConfig, resolve_device
+from ._early_stopping import EarlyStopping
+from ._metrics import LossFn, cross_entropy, evaluate
+from ._optim import clip_gradients, make_optimizer, make_scheduler
+from ._seed import seed_everything
+from ._tbptt import bptt_step, tbptt_step
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on (a NaN or infinite loss or gradient, an empty epoch)."""
+
+    def __init__(self, message: str, epoch: int, batch: int | None = None) -> None:
+        super().__init__(message)
+        self.epoch = epoch  # 1-based epoch where it happened
+        self.batch = batch  # 1-based batch within the epoch, None when not about one batch
+
+
+class FitResult(NamedTuple):
+    """What ``fit`` returns."""
+
+    history: list[dict[str, Any]]  # one row per epoch: epoch, train_loss, train_accuracy, val_loss, val_accuracy, lr, seconds
+    best_epoch: int  # 1-based epoch with the best monitored value (the weights restored by restore_best)
+    stopped_early: bool  # True when early stopping ended training before config.epochs
+    seconds: float  # wall time of the whole fit
+    monitor: str  # the history key early stopping watched ("val_loss" ...)
+    best_value: float  # its value at best_epoch
+
+
+def fit(
+    model: torch.nn.Module,
+    train_batches: BatchSource,
+    config: TrainConfig | None = None,
+    val_batches: BatchSource | None = None,
+    loss_fn: LossFn | None = None,
+    progress: bool = True,
+) -> FitResult:
+    """Train ``model`` on ``train_batches`` as ``config`` says; return the history and the best epoch.
+
+    ``model(x, lengths)`` returns logits ``(B, C)`` or ``(B, T, C)``; with ``config.tbptt`` it must
+    also follow the stateful protocol of ``tbptt_step``. ``train_batches`` and ``val_batches`` are
+    re-iterables of ``(x, lengths, y)`` or callables ``epoch -> batches`` (to reshuffle per epoch).
+    ``loss_fn(logits, y)`` is the mean over valid targets; cross-entropy ignoring ``-100`` by default.
+
+    Everything is seeded from ``config.seed`` at the start, so the same model initialisation
+    (seed before building the model too), the same batches and the same config give the same
+    history. The model is moved to ``config.device`` and left there, in train mode unless the
+    last evaluation put it in eval mode (``evaluate`` restores the mode it found).
+    """
+    config = config or TrainConfig()
+    loss_fn = loss_fn or cross_entropy
+    device = resolve_device(config.device)
+    monitor = _resolve_monitor(config.monitor, has_validation=val_batches is not None)
+    mode = "max" if monitor.endswith("accuracy") else "min"
+
+    seed_everything(config.seed)
+    model.to(device)
+    optimizer = make_optimizer(config, model.parameters())
+    scheduler = make_scheduler(config, optimizer, mode)
+    stopper = EarlyStopping(mode=mode, min_delta=config.min_delta, patience=config.patience, rule=config.stop_rule)
+
+    history: list[dict[str, Any]] = []
+    best_state: dict[str, torch.Tensor] | None = None
+    start = time.perf_counter()
+    with _progress_bar(progress) as bar:
+        task = bar.add_task("training", total=config.epochs, status="")
+        for epoch in range(1, config.epochs + 1):
+            lr = optimizer.param_groups[0]["lr"]  # the rate this epoch trains with
+            train_loss, train_accuracy = _train_epoch(model, train_batches, optimizer, config, loss_fn, device, epoch)
+            val_loss = val_accuracy = None
+            if val_batches is not None:
+                val_loss, val_accuracy, _, _ = evaluate(model, epoch_batches(val_batches, epoch), loss_fn, device)
+            history.append({
+                "epoch": epoch,
+                "train_loss": train_loss,
+                "train_accuracy": train_accuracy,
+                "val_loss": val_loss,
+                "val_accuracy": val_accuracy,
+                "lr": lr,
+                "seconds": time.perf_counter() - start,
+            })
+
+            value = history[-1][monitor]
+            decision = stopper.update(value)
+            if decision.improved and config.restore_best:
+                # A CPU copy: it must survive later steps and not take accelerator memory.
+                best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+            if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                scheduler.step(value)
+            elif scheduler is not None:
+                scheduler.step()
+            bar.update(task, advance=1, status=_status(history[-1]))
+            if decision.stop:
+                break
+
+    if config.restore_best and best_state is not None:
+        model.load_state_dict(best_state)
+    return FitResult(
+        history=history,
+        best_epoch=stopper.best_epoch,
+        stopped_early=stopper.should_stop and len(history) < config.epochs,
+        seconds=time.perf_counter() - start,
+        monitor=monitor,
+        best_value=stopper.best,
+    )
+
+
+def _train_epoch(
+    model: torch.nn.Module,
+    batches: BatchSource,
+    optimizer: torch.optim.Optimizer,
+    config: TrainConfig,
+    loss_fn: LossFn,
+    device: torch.device,
+    epoch: int,
+) -> tuple[float, float]:
+    """One pass over the training batches; returns the epoch's mean loss and accuracy.
+
+    The mean is over all valid targets of the epoch, each batch measured with the weights it
+    was trained from (the "average error of the epoch" of the course assignment).
+    """
+    model.train()
+    loss_sum, correct_sum, valid_sum = 0.0, 0, 0
+    for index, batch in enumerate(epoch_batches(batches, epoch), start=1):
+        x, lengths, y = unpack_batch(batch, device)
+        optimizer.zero_grad(set_to_none=True)
+        if config.tbptt is not None:
+            stats = tbptt_step(model, x, lengths, y, loss_fn, config.tbptt)
+        else:
+            stats = bptt_step(model, x, lengths, y, loss_fn)
+        if not math.isfinite(stats.loss):
+            raise TrainingError(
+                f"loss is {stats.loss} at epoch {epoch}, batch {index}: training diverged. "
+                "Try a lower lr or a clip_norm, and check the inputs for NaN or huge values.",
+                epoch, index,
+            )
+        norm = clip_gradients(model.parameters(), config.clip_norm, config.clip_value)
+        if norm is not None and not math.isfinite(norm):
+            # Stop before the step: clipping an infinite norm would write NaN into every weight.
+            raise TrainingError(
+                f"gradient norm is {norm} at epoch {epoch}, batch {index}: training diverged. "
+                "Try a lower lr or a smaller clip_value.",
+                epoch, index,
+            )
+        optimizer.step()
+        loss_sum += stats.loss * stats.valid
+        correct_sum += stats.correct
+        valid_sum += stats.valid
+    if valid_sum == 0:
+        raise TrainingError(f"epoch {epoch} got no training batches", epoch)
+    return loss_sum / valid_sum, correct_sum / valid_sum
+
+
+def _resolve_monitor(monitor: str, has_validation: bool) -> str:
+    if monitor == "auto":
+        return "val_loss" if has_validation else "train_loss"
+    if monitor.startswith("val_") and not has_validation:
+        raise ValueError(f"monitor={monitor!r} needs val_batches; pass them or monitor a train_ value")
+    return monitor
+
+
+def _progress_bar(enabled: bool) -> Progress:
+    """One bar over epochs on stderr (stdout stays clean for results), off outside a terminal."""
+    console = Console(stderr=True)
+    return Progress(
+        TextColumn("[bold]epoch"),
+        MofNCompleteColumn(),
+        BarColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not (enabled and console.is_terminal),
+    )
+
+
+def _status(row: dict[str, Any]) -> str:
+    text = f"loss {row['train_loss']:.4f} acc {row['train_accuracy']:.3f}"
+    if row["val_loss"] is not None:
+        text += f" | val loss {row['val_loss']:.4f} acc {row['val_accuracy']:.3f}"
+    return text
