@@ -1,6 +1,8 @@
 """Convert the shared raw data sets into the compact files bundled in `rnnkit.data/bundled/`.
 
-    python tools/make_bundled_data.py [--source /work/shared/datasets] [--out src/rnnkit/data/bundled]
+    python tools/make_bundled_data.py [--source DIR] [--out DIR]
+
+(defaults: /work/shared/datasets -> src/rnnkit/data/bundled)
 
 Run once when the bundled data change; the package never needs the raw data or scipy at run time.
 Needs numpy and scipy (to read the LASA `.mat` files). What each output holds, and why, is stated

@@ -11,7 +11,7 @@ from rnnkit.reports import (best_epoch, confusion_matrix, plot_confusion, plot_c
 from rnnkit.reports._atomic import atomic_path, write_text_atomic
 from rnnkit.reports._curves import _log_scale_helps
 
-from .conftest import assert_png, make_history, no_temp_files
+from ._support import assert_png, make_history, no_temp_files
 
 
 def test_curves_png(tmp_path, history):

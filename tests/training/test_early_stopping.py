@@ -79,6 +79,6 @@ def test_patience_none_never_stops_but_tracks_best():
 def test_nan_and_bad_arguments_are_errors():
     with pytest.raises(ValueError, match="NaN at epoch 2"):
         run(EarlyStopping(), [1.0, float("nan")])
-    for kwargs in [dict(mode="up"), dict(rule="plateau"), dict(patience=0), dict(min_delta=-1.0)]:
+    for kwargs in [{"mode": "up"}, {"rule": "plateau"}, {"patience": 0}, {"min_delta": -1.0}]:
         with pytest.raises(ValueError):
             EarlyStopping(**kwargs)

@@ -3,7 +3,13 @@
 import pytest
 import torch
 
-from rnnkit.training import TrainConfig, clip_gradients, gradient_norm, make_optimizer, make_scheduler
+from rnnkit.training import (
+    TrainConfig,
+    clip_gradients,
+    gradient_norm,
+    make_optimizer,
+    make_scheduler,
+)
 
 
 def big_gradients():

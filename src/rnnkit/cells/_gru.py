@@ -20,6 +20,7 @@ from torch import Tensor, nn
 
 from ._checks import batched_state, check_cell_input, check_sizes
 from ._init import init_recurrent_parameters
+from ._noise import recurrent_input
 
 
 class GRUParams(NamedTuple):
@@ -31,19 +32,25 @@ class GRUParams(NamedTuple):
     bias_hh: Tensor | None  # (3H,)
 
 
-def gru_cell(x: Tensor, h: Tensor, p: GRUParams, reset_after: bool = True) -> Tensor:
-    """One GRU step: x (B, I), h (B, H) -> h' (B, H)."""
+def gru_cell(x: Tensor, h: Tensor, p: GRUParams, reset_after: bool = True, *,
+             recurrent_mask: Tensor | None = None) -> Tensor:
+    """One GRU step: x (B, I), h (B, H) -> h' (B, H).
+
+    ``recurrent_mask`` (B, H): recurrent dropout's r; the weights W_h* see h̃ = r ⊙ h in (1)-(3),
+    the interpolation (4) the undropped h (Gal and Ghahramani 2016).
+    """
     H = h.shape[1]
+    h_rec = recurrent_input(h, recurrent_mask)  # (B, H) h̃
     x_r, x_z, x_n = F.linear(x, p.weight_ih, p.bias_ih).chunk(3, dim=1)  # 3 x (B, H)
     W_hrz, W_hn = p.weight_hh[: 2 * H], p.weight_hh[2 * H:]  # (2H, H), (H, H)
     b_hrz, b_hn = (None, None) if p.bias_hh is None else (p.bias_hh[: 2 * H], p.bias_hh[2 * H:])
-    h_r, h_z = F.linear(h, W_hrz, b_hrz).chunk(2, dim=1)  # 2 x (B, H)
+    h_r, h_z = F.linear(h_rec, W_hrz, b_hrz).chunk(2, dim=1)  # 2 x (B, H)
     r = torch.sigmoid(x_r + h_r)  # (1)
     z = torch.sigmoid(x_z + h_z)  # (2)
     if reset_after:
-        n = torch.tanh(x_n + r * F.linear(h, W_hn, b_hn))  # (3a)
+        n = torch.tanh(x_n + r * F.linear(h_rec, W_hn, b_hn))  # (3a)
     else:
-        n = torch.tanh(x_n + F.linear(r * h, W_hn, b_hn))  # (3b)
+        n = torch.tanh(x_n + F.linear(r * h_rec, W_hn, b_hn))  # (3b)
     return (1 - z) * n + z * h  # (4)
 
 

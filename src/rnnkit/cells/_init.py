@@ -8,6 +8,8 @@ Two schemes, chosen with ``init=``:
   weights orthogonal (per gate block, so every gate starts norm-preserving), biases zero, and the
   LSTM forget-gate bias 1 (Jozefowicz et al. 2015), so the cell remembers by default. Peepholes
   start at zero, the projection Glorot-uniform.
+
+Under both, layer-norm parameters (``ln_*``) start as the identity: gains 1, biases 0.
 """
 from __future__ import annotations
 
@@ -36,6 +38,10 @@ def init_recurrent_parameters(
     ``forget_gate`` is the index of the forget-gate block whose bias ``"keras"`` sets to 1.
     """
     check_init_scheme(scheme)
+    for name, tensor in params.items():  # layer-norm gains 1 and biases 0, whatever the scheme
+        if name.startswith("ln_"):
+            nn.init.ones_(tensor) if name.endswith("weight") else nn.init.zeros_(tensor)
+    params = {name: tensor for name, tensor in params.items() if not name.startswith("ln_")}
     if scheme == "torch":
         bound = 1.0 / math.sqrt(hidden_size)
         for tensor in params.values():

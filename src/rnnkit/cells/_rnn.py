@@ -14,6 +14,7 @@ from torch import Tensor, nn
 
 from ._checks import batched_state, check_cell_input, check_sizes
 from ._init import init_recurrent_parameters
+from ._noise import recurrent_input
 
 NONLINEARITIES = ("tanh", "relu")
 
@@ -33,9 +34,14 @@ def check_nonlinearity(nonlinearity: str) -> str:
     return nonlinearity
 
 
-def rnn_cell(x: Tensor, h: Tensor, p: RNNParams, nonlinearity: str = "tanh") -> Tensor:
-    """One step of the Elman RNN: x (B, I), h (B, H) -> h' (B, H)."""
-    a = F.linear(x, p.weight_ih, p.bias_ih) + F.linear(h, p.weight_hh, p.bias_hh)  # (B, H)
+def rnn_cell(x: Tensor, h: Tensor, p: RNNParams, nonlinearity: str = "tanh", *,
+             recurrent_mask: Tensor | None = None) -> Tensor:
+    """One step of the Elman RNN: x (B, I), h (B, H) -> h' (B, H).
+
+    ``recurrent_mask`` (B, H): recurrent dropout's r, so that W_hh sees r ⊙ h (Gal and Ghahramani 2016).
+    """
+    h_rec = recurrent_input(h, recurrent_mask)  # (B, H)
+    a = F.linear(x, p.weight_ih, p.bias_ih) + F.linear(h_rec, p.weight_hh, p.bias_hh)  # (B, H)
     return torch.tanh(a) if nonlinearity == "tanh" else torch.relu(a)
 
 

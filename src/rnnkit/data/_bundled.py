@@ -1,4 +1,8 @@
-"""The data sets that ship inside rnnkit (made by `tools/make_bundled_data.py`; see ATTRIBUTION.md)."""
+"""The data sets that ship inside rnnkit.
+
+Made from the raw sources by `tools/make_bundled_data.py`; sources and licences are in
+`bundled/ATTRIBUTION.md`.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnkit.data._dataset import DataSplits
+from rnnkit.data._dataset import DataSplits, SequenceDataset
 from rnnkit.data._errors import DataError
 from rnnkit.data._npz import read_npz
 
@@ -38,13 +42,14 @@ _ENTRIES = {
         "LASA Handwriting data set, LASA lab EPFL (Lemme et al. 2015), public domain",
         "Pen trajectories (x, y positions), 30 shapes x 7 demos, each demo 100 steps (every ~10th "
         "of 1,000 recorded points); every demo ends at (0, 0). Split by demo: demos 0-4 of each "
-        "shape train (150), demos 5-6 test (60); `groups` holds the demo index. Some shapes are "
-        "near-duplicates (Multi_Models_1..4, JShape / JShape_2, Leaf_1 / Leaf_2), so expect "
-        "confusion among them; all 30 classes are kept.",
+        "shape train (150), demos 5-6 test (60); `groups` holds the demo index. All 30 classes "
+        "are kept, though JShape / JShape_2 and Leaf_1 / Leaf_2 are near-duplicates, and each "
+        "Multi_Models_1..4 shape mixes demos from several starting regions, so a held-out demo "
+        "may follow a branch no training demo took.",
     ),
     "shakespeare": _Entry(
         "text", "shakespeare.txt.gz",
-        "Shakespeare via Project Gutenberg, public domain; packaged by the Open Knowledge Foundation",
+        "Shakespeare via Project Gutenberg, public domain; packaged by Open Knowledge Foundation",
         "Seven tragedies (Hamlet, King Lear, Macbeth, Othello, Romeo and Juliet, Julius Caesar, "
         "Antony and Cleopatra), modern spelling, ~1.0 M characters, for character language models.",
     ),
@@ -83,6 +88,11 @@ def dataset_names() -> list[str]:
     return list(_ENTRIES)
 
 
+def is_bundled(name: str) -> bool:
+    """Whether `name` names a bundled data set (case and '_' / '-' do not matter)."""
+    return _normalise(name) in _ENTRIES
+
+
 def list_datasets() -> list[DatasetInfo]:
     """A record for every bundled data set (counts are read from the files, so they are true)."""
     return [_info(name) for name in _ENTRIES]
@@ -98,7 +108,7 @@ def load_dataset(name: str) -> DataSplits:
                         f"load it with rnnkit.data.{loader}()")
     path = BUNDLED_DIR / entry.filename
     data = read_npz(path)
-    data = type(data)(data.sequences, data.labels, data.class_names, name=name,
+    data = SequenceDataset(data.sequences, data.labels, data.class_names, name=name,
                       groups=data.groups, source=entry.source)
     with np.load(path, allow_pickle=False) as npz:
         is_test = npz["is_test"]
@@ -129,13 +139,13 @@ def load_pronunciations() -> list[tuple[str, list[str]]]:
 
 
 def load_names() -> list[tuple[str, str]]:
-    """US census names as `(name, kind)`, kind "male", "female" or "surname" (see the description)."""
+    """US census names as `(name, kind)`, kind "male", "female" or "surname"."""
     lines = _read_text(_ENTRIES["census-names"].filename).splitlines()
     return [(name, kind) for name, kind in (line.split("\t") for line in lines)]
 
 
 def _entry(name: str) -> tuple[str, _Entry]:
-    key = name.strip().lower().replace("_", "-")
+    key = _normalise(name)
     if key not in _ENTRIES:
         close = difflib.get_close_matches(key, _ENTRIES, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -144,13 +154,17 @@ def _entry(name: str) -> tuple[str, _Entry]:
     return key, _ENTRIES[key]
 
 
-@functools.lru_cache(maxsize=None)
+def _normalise(name: str) -> str:
+    return name.strip().lower().replace("_", "-")
+
+
+@functools.cache
 def _read_text(filename: str) -> str:
     with gzip.open(BUNDLED_DIR / filename, "rt", encoding="utf-8") as f:
         return f.read()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _info(name: str) -> DatasetInfo:
     entry = _ENTRIES[name]
     path = BUNDLED_DIR / entry.filename

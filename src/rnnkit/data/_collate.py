@@ -70,18 +70,16 @@ def batch_indices(
     lengths = np.asarray(lengths)
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(lengths)) if shuffle else np.arange(len(lengths))
-    if bucket:
+    if bucket and len(order):
         pool = batch_size * BUCKET_POOL_BATCHES if shuffle else len(order)
-        order = np.concatenate([
-            chunk[np.argsort(lengths[chunk], kind="stable")]
-            for chunk in np.split(order, range(pool, len(order), pool))
-        ]) if len(order) else order
-    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    if drop_last and batches and len(batches[-1]) < batch_size:
-        batches.pop()
-    if bucket and shuffle:
-        batches = [batches[i] for i in rng.permutation(len(batches))]
-    yield from batches
+        pools = np.split(order, range(pool, len(order), pool))
+        order = np.concatenate([p[np.argsort(lengths[p], kind="stable")] for p in pools])
+    chunks = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    if drop_last and chunks and len(chunks[-1]) < batch_size:
+        chunks.pop()
+    if bucket and shuffle:  # sorted pools would otherwise give short-to-long runs of batches
+        chunks = [chunks[i] for i in rng.permutation(len(chunks))]
+    yield from chunks
 
 
 def batches(

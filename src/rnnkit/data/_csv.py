@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +34,8 @@ def read_csv(path: str | Path) -> SequenceDataset:
         raise DataError(f"{path} line {reader.line_num}: malformed CSV ({error})") from None
 
 
-def _read_rows(reader, path: Path) -> SequenceDataset:
+def _read_rows(reader: Iterator[list[str]], path: Path) -> SequenceDataset:
+    """The rows of a `csv.reader` (its `line_num` gives the line numbers) as a data set."""
     header = next((row for row in reader if any(f.strip() for f in row)), None)
     if header is None:
         raise DataError(f"{path}: empty file")
@@ -47,7 +49,7 @@ def _read_rows(reader, path: Path) -> SequenceDataset:
     raw_labels: list[str] = []
     seen: dict[str, int] = {}  # sequence id -> line where it started
     rows: list[list[float]] = []
-    row_lines: list[int] = []
+    row_lines: list[str] = []  # where each row came from, for error messages
     current = None
     for fields in reader:
         number = reader.line_num
@@ -63,17 +65,18 @@ def _read_rows(reader, path: Path) -> SequenceDataset:
                                 f"{seen[sequence_id]} and comes back after other sequences; "
                                 "rows of a sequence must be contiguous")
             if rows:
-                sequences.append(to_float32(rows, row_lines, path))
+                sequences.append(to_float32(rows, row_lines))
             seen[sequence_id], current, rows, row_lines = number, sequence_id, [], []
             raw_labels.append(label)
         elif label != raw_labels[-1]:
             raise DataError(f"{path} line {number}: sequence {sequence_id!r} has label {label!r} "
                             f"here but {raw_labels[-1]!r} on line {seen[sequence_id]}")
-        rows.append(parse_numbers([f.strip() for f in fields[2:]], f"{path} line {number}"))
-        row_lines.append(number)
+        where = f"{path} line {number}"
+        rows.append(parse_numbers([f.strip() for f in fields[2:]], where))
+        row_lines.append(where)
     if not rows:
         raise DataError(f"{path}: no data rows after the header")
-    sequences.append(to_float32(rows, row_lines, path))
+    sequences.append(to_float32(rows, row_lines))
     labels, class_names = encode_labels(raw_labels)
     if len(class_names) < 2:
         raise DataError(f"{path}: only one class ({class_names[0]!r}); classification needs at "

@@ -167,7 +167,7 @@ def _as_int64(values: np.ndarray, what: str, name: str) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class DataSplits:
-    """A training set and, where the source has one, a test set over the same classes and features."""
+    """A training set and, where the source has one, a test set (same classes, same features)."""
 
     train: SequenceDataset
     test: SequenceDataset | None = None

@@ -80,7 +80,8 @@ def read_class_folders(
 def read_sample_file(path: Path, num_features: int | None = None) -> np.ndarray:
     """One sample file (rows or pen-stroke form) as float32 `(T, F)`.
 
-    `num_features`, when given, is the F of the samples read before; a file that disagrees is an error.
+    `num_features`, when given, is the F of the samples read before; a file that disagrees is an
+    error.
     """
     numbered = [
         (number, line.replace(",", " ").split())
@@ -96,9 +97,9 @@ def read_sample_file(path: Path, num_features: int | None = None) -> np.ndarray:
                 f"{path} line {number}: a pen-stroke sample (x, y per step) but the other samples "
                 f"have {num_features} numbers per step"
             )
-        values = parse_numbers(tokens[1:], f"{path} line {number}")
-        points = [values[i : i + 2] for i in range(0, len(values), 2)]
-        return to_float32(points, [number] * len(points), path)
+        where = f"{path} line {number}"
+        values = to_float32([parse_numbers(tokens[1:], where)], [where])  # (1, 2N)
+        return values.reshape(-1, 2)  # (N, 2)
     rows = []
     origin = "as in the samples read before"
     for number, tokens in numbered:
@@ -110,7 +111,7 @@ def read_sample_file(path: Path, num_features: int | None = None) -> np.ndarray:
                 f"got {len(tokens)}"
             )
         rows.append(parse_numbers(tokens, f"{path} line {number}"))
-    return to_float32(rows, [number for number, _ in numbered], path)
+    return to_float32(rows, [f"{path} line {number}" for number, _ in numbered])
 
 
 def _is_pen_stroke(tokens: list[str]) -> bool:
@@ -150,11 +151,18 @@ def _write_class_folders(data: SequenceDataset, folder: Path, pen_strokes: bool)
         (folder / class_name).mkdir(parents=True, exist_ok=True)
     for i, (sequence, label) in enumerate(zip(data.sequences, data.labels)):
         if pen_strokes:
-            values = [f"{v:.9g}" for v in sequence.reshape(-1).tolist()]
+            values = [_number(v) for v in sequence.reshape(-1).tolist()]
             text = " ".join([str(len(sequence)), *values])
         else:
-            text = "\n".join(" ".join(f"{v:.9g}" for v in row) for row in sequence.tolist())
+            text = "\n".join(" ".join(_number(v) for v in row) for row in sequence.tolist())
         (folder / data.class_names[label] / f"{i}.txt").write_text(text + "\n", encoding="utf-8")
+
+
+def _number(value: float) -> str:
+    """9 significant digits (float32 survives exactly), always with a '.' or exponent, so that a
+    one-step rows file never looks like a pen stroke (whose count N is a bare whole number)."""
+    text = f"{value:.9g}"
+    return text if any(c in text for c in ".e") else text + ".0"
 
 
 def _visible(folder: Path) -> list[Path]:

@@ -3,8 +3,8 @@
 Arrays (read without pickle, so strings must be stored as fixed-width unicode, `np.array(names)`):
     X            float (N_frames, F)  the frames of every sample, end to end
     lengths      int (n,)             steps of each sample; they sum to N_frames
-    y            int or str (n,)      labels: class indices with `class_names`, else any ints or strings
-    class_names  str (C,)             optional; without it the distinct values of `y` name the classes
+    y            int or str (n,)      class indices into `class_names`, else any ints or strings
+    class_names  str (C,)             optional; else the distinct values of `y` are the classes
     groups       int (n,)             optional group of each sample (a speaker, a demo)
 """
 
@@ -60,19 +60,22 @@ def read_npz(path: str | Path) -> SequenceDataset:
 
 def _load_arrays(path: Path) -> dict[str, np.ndarray]:
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {}
-            for key in npz.files:
-                try:
-                    arrays[key] = npz[key]
-                except ValueError:  # an object array: would need pickle, which we never allow
-                    raise DataError(
-                        f"{path}: array {key!r} holds Python objects (needs pickle, which rnnkit "
-                        "never loads); store strings as a unicode array, e.g. np.array(names, str)"
-                    ) from None
-            return arrays
-    except (OSError, zipfile.BadZipFile, EOFError) as error:
+        npz = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
         raise DataError(f"{path}: not a readable .npz file ({error})") from None
+    if not isinstance(npz, np.lib.npyio.NpzFile):  # a single .npy array saved under .npz
+        raise DataError(f"{path}: not an .npz archive (holds a single array)")
+    arrays = {}
+    with npz:
+        for key in npz.files:
+            try:
+                arrays[key] = npz[key]
+            except ValueError:  # an object array: would need pickle, which rnnkit never loads
+                raise DataError(
+                    f"{path}: array {key!r} holds Python objects (needs pickle, which rnnkit "
+                    "never loads); store strings as a unicode array, e.g. np.array(names, str)"
+                ) from None
+    return arrays
 
 
 def _check_finite(frames: np.ndarray, ends: np.ndarray, path: Path) -> None:

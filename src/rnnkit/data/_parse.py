@@ -21,7 +21,7 @@ def read_text(path: Path) -> str:
 
 
 def parse_numbers(tokens: Sequence[str], where: str) -> list[float]:
-    """`tokens` as floats; `where` ("file line 3") starts the message of the error for a bad token."""
+    """`tokens` as floats; `where` ("file line 3") begins the message of a bad token's error."""
     try:
         return [float(t) for t in tokens]
     except ValueError:
@@ -33,15 +33,18 @@ def parse_numbers(tokens: Sequence[str], where: str) -> list[float]:
         raise  # unreachable: some token failed above
 
 
-def to_float32(rows: list[list[float]], line_numbers: Sequence[int], path: Path) -> np.ndarray:
-    """Rows of equal length as a float32 `(T, F)` array, refusing NaN, infinity and overflow."""
+def to_float32(rows: list[list[float]], wheres: Sequence[str]) -> np.ndarray:
+    """Rows of equal length as a float32 `(T, F)` array, refusing NaN, infinity and overflow.
+
+    `wheres[t]` ("file line 7") begins the message when row `t` holds a bad value.
+    """
     with np.errstate(over="ignore"):  # values beyond float32 become inf, reported below
         array = np.asarray(rows, dtype=np.float32)
     finite = np.isfinite(array)
     if not finite.all():
         row, col = np.argwhere(~finite)[0]
         raise DataError(
-            f"{path} line {line_numbers[row]}: value {col + 1} is {rows[row][col]!r}; NaN, "
+            f"{wheres[row]}: value {col + 1} is {rows[row][col]!r}; NaN, "
             "infinite values and values beyond the float32 range are not allowed"
         )
     return array

@@ -1,4 +1,4 @@
-"""Splitting a data set: stratified by class, or by group so that no group leaks across the parts."""
+"""Splitting a data set: stratified by class, or by group so that no group spans both parts."""
 
 from __future__ import annotations
 
@@ -76,7 +76,9 @@ def _stratified_test_indices(
     return np.sort(np.concatenate(chosen))
 
 
-def _parts(dataset: SequenceDataset, test_index: np.ndarray) -> tuple[SequenceDataset, SequenceDataset]:
+def _parts(
+    dataset: SequenceDataset, test_index: np.ndarray
+) -> tuple[SequenceDataset, SequenceDataset]:
     is_test = np.zeros(len(dataset), dtype=bool)
     is_test[test_index] = True
     return dataset.subset(np.flatnonzero(~is_test)), dataset.subset(np.flatnonzero(is_test))

@@ -70,7 +70,7 @@ def read_ts(path: str | Path) -> SequenceDataset:
             num_dims = len(dims)
         elif len(dims) != num_dims:
             raise DataError(f"{where}: expected {num_dims} dimensions, got {len(dims)}")
-        sequences.append(_parse_sample(dims, where, number, path))
+        sequences.append(_parse_sample(dims, where))
         labels.append(index[label])
     if not sequences:
         raise DataError(f"{path}: no samples after @data")
@@ -80,8 +80,8 @@ def read_ts(path: str | Path) -> SequenceDataset:
 
 def _class_labels(header: dict[str, tuple[int, list[str]]], path: Path) -> list[str]:
     if "targetlabel" in header and _flag(header["targetlabel"][1]):
-        raise DataError(f"{path} line {header['targetlabel'][0]}: regression (.ts @targetLabel true) "
-                        "is not supported; rnnkit reads classification problems")
+        raise DataError(f"{path} line {header['targetlabel'][0]}: regression (@targetLabel "
+                        "true) is not supported; rnnkit reads classification problems")
     if "timestamps" in header and _flag(header["timestamps"][1]):
         raise DataError(f"{path} line {header['timestamps'][0]}: time-stamped .ts files are not "
                         "supported; write the values without time stamps")
@@ -109,7 +109,7 @@ def _declared_dimensions(header: dict[str, tuple[int, list[str]]]) -> int | None
     return None
 
 
-def _parse_sample(dims: list[str], where: str, number: int, path: Path) -> np.ndarray:
+def _parse_sample(dims: list[str], where: str) -> np.ndarray:
     """`D` comma-separated series of one length -> float32 `(T, D)`."""
     series = []
     for d, text in enumerate(dims, 1):
@@ -126,9 +126,9 @@ def _parse_sample(dims: list[str], where: str, number: int, path: Path) -> np.nd
                 f"{where}: dimension {d} has {len(tokens)} values, dimension 1 has "
                 f"{len(series[0])}; dimensions of one sample must have the same length"
             )
-        series.append(parse_numbers(tokens, f"{where} dimension {d}"))
-    steps = [list(values) for values in zip(*series)]  # (D, T) -> (T, D)
-    return to_float32(steps, [number] * len(steps), path)
+        values = parse_numbers(tokens, f"{where} dimension {d}")
+        series.append(to_float32([values], [f"{where} dimension {d}"])[0])  # (T,)
+    return np.stack(series, axis=1)  # (T, D)
 
 
 def _flag(values: list[str]) -> bool:
@@ -140,7 +140,9 @@ def _problem_name(header: dict[str, tuple[int, list[str]]]) -> str | None:
     return " ".join(values) or None
 
 
-def write_ts(dataset: SequenceDataset, path: str | Path, *, problem_name: str | None = None) -> None:
+def write_ts(
+    dataset: SequenceDataset, path: str | Path, *, problem_name: str | None = None
+) -> None:
     """Write `dataset` as a `.ts` file that `read_ts` (and sktime / aeon) can read.
 
     Class names become the `@classLabel` list, so they may not hold whitespace, ':' or ','.

@@ -35,16 +35,21 @@ def _column(history: History, key: str) -> np.ndarray:
     return np.array([math.nan if v is None else float(v) for v in values])  # (E,)
 
 
+def _best_index(history: History, monitor: str) -> int | None:
+    """Index of the best ``monitor`` value (lowest loss, else highest), first on ties."""
+    values = _column(history, monitor)  # (E,)
+    if values.size == 0 or np.all(np.isnan(values)):
+        return None
+    return int(np.nanargmin(values) if "loss" in monitor else np.nanargmax(values))
+
+
 def best_epoch(history: History, monitor: str = "val_accuracy") -> int | None:
     """Epoch with the best ``monitor`` value (highest accuracy, lowest loss), earliest on ties.
 
     None when the history has no value for ``monitor`` (no validation set).
     """
-    values = _column(history, monitor) if history else np.array([])
-    if values.size == 0 or np.all(np.isnan(values)):
-        return None
-    best = np.nanargmin(values) if "loss" in monitor else np.nanargmax(values)
-    return int(_epochs(history)[best])
+    best = _best_index(history, monitor)
+    return None if best is None else int(_epochs(history)[best])
 
 
 def _plot_pair(ax, epochs, history: History, metric: str, markers: bool) -> None:
@@ -75,9 +80,9 @@ def plot_curves(history: History, path: str | os.PathLike, title: str = "Trainin
     loss_ax.set_title("Loss")
     acc_ax.set_title("Accuracy")
 
-    best = best_epoch(history, monitor)
-    if best is not None:
-        value = _column(history, monitor)[list(epochs).index(best)]
+    index = _best_index(history, monitor)
+    if index is not None:
+        best, value = epochs[index], _column(history, monitor)[index]
         marked = loss_ax if "loss" in monitor else acc_ax
         marked.scatter([best], [value], s=50, color=BEST_COLOR, zorder=5)
         for ax in (loss_ax, acc_ax):
@@ -118,7 +123,7 @@ def plot_loss_comparison(histories: Mapping[str, History], path: str | os.PathLi
     ax = fig.subplots()
     colors = _colors(len(histories))
     curves = []
-    for (name, history), color in zip(histories.items(), colors):
+    for (name, history), color in zip(histories.items(), colors, strict=True):
         epochs = _epochs(history)  # (E,)
         values = _column(history, metric)  # (E,)
         curves.append(values)

@@ -42,7 +42,7 @@ def plot_gradient_flow(mean_abs: Mapping[str, float], path: str | os.PathLike,
         ax.barh(y[has_peak], np.maximum(peaks[has_peak], floor), color="#c6dbef", height=0.75,
                 label="max |grad|")
     ax.barh(y, np.maximum(means, floor), color="#2171b5", height=0.45, label="mean |grad|")
-    for yi, m in zip(y, means):
+    for yi, m in zip(y, means, strict=True):
         if m == 0:
             ax.text(floor, yi, " 0", va="center", fontsize=8, color="#b2182b")
     ax.set_xscale("log")

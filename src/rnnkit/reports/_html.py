@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from ._atomic import write_text_atomic
 from ._format import format_value, is_numeric
@@ -73,7 +73,7 @@ class Html:
     markup: str
 
 
-Block = Union[str, Summary, Figure, Table, KeyValues, Html]  # a str is a paragraph
+Block = str | Summary | Figure | Table | KeyValues | Html  # a str is a paragraph
 
 
 @dataclass(frozen=True)
@@ -146,12 +146,13 @@ def render_report(title: str, sections: Sequence[Section], subtitle: str = "") -
     ids = [_slug(s.heading, taken) for s in sections]
     toc = ""
     if len(sections) > 2:
-        links = "".join(f'<a href="#{i}">{escape(s.heading)}</a>' for i, s in zip(ids, sections))
+        links = "".join(f'<a href="#{i}">{escape(s.heading)}</a>'
+                        for i, s in zip(ids, sections, strict=True))
         toc = f'<nav class="toc">{links}</nav>'
     body = "\n".join(
         f'<section id="{i}"><h2>{escape(s.heading)}</h2>\n'
         + "\n".join(render_block(b) for b in s.blocks) + "\n</section>"
-        for i, s in zip(ids, sections))
+        for i, s in zip(ids, sections, strict=True))
     sub = f'<p class="subtitle">{escape(subtitle)}</p>' if subtitle else ""
     stamp = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     return (

@@ -36,9 +36,11 @@ def class_metrics_rows(cm: ArrayLike, class_names: Sequence[object] | None = Non
     cm = np.asarray(cm)
     scores = class_metrics(cm)
     names = list(range(cm.shape[0])) if class_names is None else list(class_names)
+    if len(names) != cm.shape[0]:
+        raise ValueError(f"{len(names)} class names for a {cm.shape[0]}x{cm.shape[0]} matrix")
     rows = [{"class": str(name), "precision": float(p), "recall": float(r), "f1": float(f),
              "support": int(s)}
-            for name, p, r, f, s in zip(names, *scores)]
+            for name, p, r, f, s in zip(names, *scores, strict=True)]
     rows.append({"class": "macro average", "precision": float(scores.precision.mean()),
                  "recall": float(scores.recall.mean()), "f1": float(scores.f1.mean()),
                  "support": int(scores.support.sum())})
@@ -86,7 +88,7 @@ def write_comparison_report(path: str | os.PathLike, rows: Sequence[Mapping[str,
     """The report of ``rnnkit compare``: best per dataset, the results table, plots, settings."""
     rows = sort_results(rows)
     key: dict[str, Any] = {"runs": len(rows)}
-    for row, best in zip(rows, best_rows(rows)):
+    for row, best in zip(rows, best_rows(rows), strict=True):
         name = f"best on {row.get('dataset')}"
         if best and name not in key:
             key[name] = f"{row.get('architecture')} · {row['test_accuracy']:.4f}"

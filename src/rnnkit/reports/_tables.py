@@ -77,7 +77,8 @@ def table_html(rows: Sequence[Row], columns: Sequence[str] | None = None,
         for column in columns:
             value = row.get(column)
             text = escape(format_value(column, value, thousands=True))
-            cells.append(f'<td class="num">{text}</td>' if is_numeric(value) else f"<td>{text}</td>")
+            numeric = is_numeric(value)
+            cells.append(f'<td class="num">{text}</td>' if numeric else f"<td>{text}</td>")
         css = row_classes[i] if row_classes else ""
         attr = f' class="{escape(css)}"' if css else ""
         body.append(f"<tr{attr}>{''.join(cells)}</tr>")
@@ -87,20 +88,24 @@ def table_html(rows: Sequence[Row], columns: Sequence[str] | None = None,
 
 def results_table_html(rows: Sequence[Row]) -> str:
     """The comparison results as an HTML table, best row per dataset highlighted."""
+    columns = columns_of(rows, RESULT_COLUMNS)
     rows = sort_results(rows)
     classes = []
     previous = object()
-    for row, best in zip(rows, best_rows(rows)):
+    for row, best in zip(rows, best_rows(rows), strict=True):
         dataset = row.get("dataset")
         names = ["best" if best else "", "group-start" if dataset != previous else ""]
         classes.append(" ".join(n for n in names if n))
         previous = dataset
-    return table_html(rows, columns_of(rows, RESULT_COLUMNS), classes)
+    return table_html(rows, columns, classes)
 
 
 def key_value_table_html(items: Mapping[str, Any]) -> str:
-    """A two-column table of settings; nested mappings are flattened to dotted keys."""
-    rows = [{"setting": key, "value": value} for key, value in flatten(items).items()]
+    """A two-column table of settings, values exactly as Python prints them (``1.0``, ``3e-4``).
+
+    Nested mappings are flattened to dotted keys.
+    """
+    rows = [{"setting": key, "value": str(value)} for key, value in flatten(items).items()]
     return table_html(rows, ["setting", "value"], css_class="data kv")
 
 
@@ -121,8 +126,8 @@ def write_results_csv(rows: Sequence[Row], path: str | os.PathLike) -> Path:
 
     Accuracies have 4 decimals, seconds 1, integers stay integers, None is an empty field.
     """
-    rows = sort_results(rows)
     columns = columns_of(rows, RESULT_COLUMNS)
+    rows = sort_results(rows)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()

@@ -22,14 +22,17 @@ h2 {
 }
 p { margin: .6rem 0; max-width: 75ch; }
 nav.toc { font-size: .9rem; color: var(--muted); }
-nav.toc a { color: var(--accent); text-decoration: none; margin-right: 1.1rem; white-space: nowrap; }
+nav.toc a { color: var(--accent); text-decoration: none; margin-right: 1.1rem;
+  white-space: nowrap; }
 nav.toc a:hover { text-decoration: underline; }
 .summary {
   display: grid; grid-template-columns: repeat(auto-fill, minmax(160px, 1fr));
   gap: .75rem; margin: 1rem 0;
 }
-.card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: .7rem .9rem; }
-.card .label { font-size: .78rem; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
+.card { background: var(--card); border: 1px solid var(--line); border-radius: 8px;
+  padding: .7rem .9rem; }
+.card .label { font-size: .78rem; color: var(--muted); text-transform: uppercase;
+  letter-spacing: .04em; }
 .card .value { font-size: 1.35rem; font-weight: 600; font-variant-numeric: tabular-nums;
   overflow-wrap: anywhere; }
 .card .value.text { font-size: 1.02rem; line-height: 1.35; padding-top: .2rem; }

@@ -15,7 +15,14 @@ from ._checkpoint import (
 from ._config import TrainConfig, resolve_device
 from ._early_stopping import Decision, EarlyStopping
 from ._fit import FitResult, TrainingError, fit
-from ._metrics import IGNORE_INDEX, EvalResult, accuracy, count_correct, cross_entropy, evaluate
+from ._metrics import (
+    IGNORE_INDEX,
+    EvalResult,
+    accuracy,
+    count_correct,
+    cross_entropy,
+    evaluate,
+)
 from ._optim import clip_gradients, gradient_norm, make_optimizer, make_scheduler
 from ._seed import seed_everything
 from ._tbptt import StepStats, bptt_step, detach_state, tbptt_step

@@ -15,12 +15,12 @@ it can reshuffle every epoch from its own seed.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, Union
+from typing import Any
 
 import torch
 
 Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
-BatchSource = Union[Callable[[int], Iterable[Batch]], Iterable[Batch]]
+BatchSource = Callable[[int], Iterable[Batch]] | Iterable[Batch]
 
 
 def epoch_batches(source: BatchSource, epoch: int) -> Iterable[Batch]:

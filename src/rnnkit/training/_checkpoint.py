@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -71,7 +71,8 @@ def save_checkpoint(
             os.fsync(f.fileno())
 
     _replace_atomically(directory / WEIGHTS_FILE, write_weights)
-    info = {"format": FORMAT, "version": VERSION, "weights": WEIGHTS_FILE, "config": config, "extra": extra or {}}
+    info = {"format": FORMAT, "version": VERSION, "weights": WEIGHTS_FILE,
+            "config": config, "extra": extra or {}}
     write_json_atomic(directory / CONFIG_FILE, info)
     return directory
 
@@ -138,13 +139,15 @@ def _mismatches(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor
 def _replace_atomically(path: Path, write: Callable[[Path], None]) -> Path:
     """Run ``write(tmp)`` on a temporary file next to ``path``, then move it over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Same directory: os.replace is atomic only within one file system.
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(tmp_name)
+    # Same directory: os.replace is atomic only within one file system. Created with open("x")
+    # rather than tempfile.mkstemp so the result gets the usual (umask) permissions, not 0600.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    with open(tmp, "xb"):
+        pass
+    mode = tmp.stat().st_mode & 0o777
     try:
         write(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; results are meant to be shared
+        os.chmod(tmp, mode)  # safetensors' save_file recreates the file owner-only (0600)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

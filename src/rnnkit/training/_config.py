@@ -93,7 +93,7 @@ class TrainConfig:
         not be dropped quietly and leave the default in force.
         """
         if not isinstance(values, dict):
-            raise ValueError(f"TrainConfig.from_dict expects a dict, got {type(values).__name__}")
+            raise TypeError(f"TrainConfig.from_dict expects a dict, got {type(values).__name__}")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:

@@ -13,7 +13,13 @@ from typing import Any, NamedTuple
 
 import torch
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from ._batch import BatchSource, epoch_batches, unpack_batch
 from ._config import TrainConfig, resolve_device
@@ -36,7 +42,8 @@ class TrainingError(RuntimeError):
 class FitResult(NamedTuple):
     """What ``fit`` returns."""
 
-    history: list[dict[str, Any]]  # one row per epoch: epoch, train_loss, train_accuracy, val_loss, val_accuracy, lr, seconds
+    # One row per epoch: epoch, train_loss, train_accuracy, val_loss, val_accuracy, lr, seconds.
+    history: list[dict[str, Any]]
     best_epoch: int  # 1-based epoch with the best monitored value (the weights restored by restore_best)
     stopped_early: bool  # True when early stopping ended training before config.epochs
     seconds: float  # wall time of the whole fit
@@ -61,8 +68,7 @@ def fit(
 
     Everything is seeded from ``config.seed`` at the start, so the same model initialisation
     (seed before building the model too), the same batches and the same config give the same
-    history. The model is moved to ``config.device`` and left there, in train mode unless the
-    last evaluation put it in eval mode (``evaluate`` restores the mode it found).
+    history. The model is moved to ``config.device`` and left there, in train mode.
     """
     config = config or TrainConfig()
     loss_fn = loss_fn or cross_entropy
@@ -83,10 +89,13 @@ def fit(
         task = bar.add_task("training", total=config.epochs, status="")
         for epoch in range(1, config.epochs + 1):
             lr = optimizer.param_groups[0]["lr"]  # the rate this epoch trains with
-            train_loss, train_accuracy = _train_epoch(model, train_batches, optimizer, config, loss_fn, device, epoch)
+            train_loss, train_accuracy = _train_epoch(
+                model, train_batches, optimizer, config, loss_fn, device, epoch
+            )
             val_loss = val_accuracy = None
             if val_batches is not None:
-                val_loss, val_accuracy, _, _ = evaluate(model, epoch_batches(val_batches, epoch), loss_fn, device)
+                val = evaluate(model, epoch_batches(val_batches, epoch), loss_fn, device)
+                val_loss, val_accuracy = val.loss, val.accuracy
             history.append({
                 "epoch": epoch,
                 "train_loss": train_loss,

@@ -23,7 +23,7 @@ LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy over valid targets: logits ``(B, C)`` with y ``(B,)``, or ``(B, T, C)`` with ``(B, T)``.
+    """Mean cross-entropy over valid targets: logits ``(B, C)`` for y ``(B,)``, ``(B, T, C)`` for ``(B, T)``.
 
     The default loss of ``fit`` and ``evaluate``. Flattening the time axis into the batch lets
     one call serve classifiers and taggers alike; padded steps (``-100``) drop out. A batch

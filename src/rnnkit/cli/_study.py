@@ -1,0 +1,193 @@
+"""One training run of a sequence classifier, end to end: data in, model, curves and report out.
+
+This is what ``rnnkit train`` runs, and ``rnnkit compare`` runs it once per architecture. A run
+directory holds (ARCHITECTURE.md)::
+
+    config.json        every setting (data, scaling, model, training) and the fitted scaler
+    metrics.json       train/test accuracy and loss, epochs, seconds, per-epoch history
+    model.safetensors  the weights (no pickle)
+    curves.png         loss and accuracy per epoch
+    confusion.png      test confusion matrix
+    report.html        all of it, self-contained
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .. import __version__, data, reports, training
+from ..models import ClassifierConfig, SequenceClassifier
+
+SCALINGS = ("standard", "minmax", "none")
+EVAL_BATCH_SIZE = 256
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where the sequences come from and how they are prepared."""
+
+    source: str  # a bundled data set name or a path (see ``rnnkit.data.load``)
+    scaling: str = "standard"  # per-feature "standard" (zero mean, unit variance), "minmax" ([0, 1]) or "none"
+    test_fraction: float = 0.3  # held out for testing when the source has no test split
+    validation_fraction: float = 0.1  # of the training split, watched by early stopping; 0 for none
+    seed: int = 0  # for the splits
+
+    def __post_init__(self) -> None:
+        if self.scaling not in SCALINGS:
+            raise ValueError(f"scaling must be one of {SCALINGS}, got {self.scaling!r}")
+        if not 0 < self.test_fraction < 1:
+            raise ValueError(f"test_fraction must be in (0, 1), got {self.test_fraction}")
+        if not 0 <= self.validation_fraction < 1:
+            raise ValueError(f"validation_fraction must be in [0, 1), got {self.validation_fraction}")
+
+
+@dataclass
+class PreparedData:
+    train: data.SequenceDataset  # what the weights are fitted on
+    validation: data.SequenceDataset | None  # early stopping watches this
+    test: data.SequenceDataset
+    scaler: data.Scaler | None
+
+
+@dataclass
+class RunResult:
+    directory: Path
+    metrics: dict[str, Any]
+    history: list[dict[str, Any]]
+    model: SequenceClassifier
+    config: ClassifierConfig
+
+
+def prepare_data(config: DataConfig, scaler: data.Scaler | None = None) -> PreparedData:
+    """Load, split and scale. Scaling statistics come from the training split only."""
+    splits = data.load(config.source, test_fraction=config.test_fraction, seed=config.seed)
+    if splits.test is None:  # cannot happen with a test_fraction; kept as a guard for new readers
+        raise data.DataError(f"{config.source}: no test split")
+    train, test = splits.train, splits.test
+    if config.scaling != "none" and scaler is None:
+        scaler = data.Scaler(config.scaling).fit(train)
+    if scaler is not None:
+        train, test = scaler.transform(train), scaler.transform(test)
+    validation = None
+    if config.validation_fraction > 0:
+        train, validation = data.train_validation_split(train, config.validation_fraction, seed=config.seed)
+    return PreparedData(train, validation, test, scaler)
+
+
+def train_run(data_config: DataConfig, model_settings: dict[str, Any], train_config: training.TrainConfig,
+              directory: str | Path, *, prepared: PreparedData | None = None, progress: bool = True,
+              title: str | None = None) -> RunResult:
+    """Train one classifier and write the run directory; return its metrics and model."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    prepared = prepared or prepare_data(data_config)
+    train, validation, test = prepared.train, prepared.validation, prepared.test
+    model_config = ClassifierConfig(input_size=train.num_features, num_classes=train.num_classes, **model_settings)
+
+    training.seed_everything(train_config.seed)  # the same seed gives the same initial weights
+    model = SequenceClassifier(model_config)
+    batch_size, seed = train_config.batch_size, train_config.seed
+    start = time.perf_counter()
+    result = training.fit(
+        model,
+        lambda epoch: data.batches(train, batch_size, shuffle=True, seed=seed + epoch, bucket=True),
+        train_config,
+        val_batches=None if validation is None else list(data.batches(validation, EVAL_BATCH_SIZE)),
+        progress=progress,
+    )
+    train_eval = training.evaluate(model, data.batches(train, EVAL_BATCH_SIZE))
+    test_eval = training.evaluate(model, data.batches(test, EVAL_BATCH_SIZE))
+    seconds = time.perf_counter() - start
+
+    confusion = reports.confusion_matrix(test_eval.y_true, test_eval.y_pred, test.num_classes)
+    metrics = {
+        "dataset": train.name,
+        "cell": model_config.cell,
+        "architecture": model_config.architecture,
+        "parameters": model.num_parameters(),
+        "train_accuracy": train_eval.accuracy,
+        "test_accuracy": test_eval.accuracy,
+        "train_loss": train_eval.loss,
+        "test_loss": test_eval.loss,
+        "epochs": len(result.history),
+        "best_epoch": result.best_epoch,
+        "stopped_early": result.stopped_early,
+        "seconds": seconds,
+        "samples": {"train": len(train), "validation": 0 if validation is None else len(validation),
+                    "test": len(test)},
+        "class_names": list(train.class_names),
+        "confusion_matrix": confusion.tolist(),
+        "history": result.history,
+    }
+    run_config = {
+        "rnnkit_version": __version__,
+        "data": dataclasses.asdict(data_config),
+        "model": model_config.to_dict(),
+        "training": train_config.to_dict(),
+        "scaler": None if prepared.scaler is None else prepared.scaler.to_dict(),
+        "class_names": list(train.class_names),
+    }
+    training.save_checkpoint(directory, model, run_config)
+    training.write_json_atomic(directory / "metrics.json", metrics)
+    write_run_files(directory, metrics, run_config, title or f"{model_config.cell.upper()} {model_config.architecture} "
+                    f"on {train.name}")
+    return RunResult(directory, metrics, result.history, model, model_config)
+
+
+def write_run_files(directory: Path, metrics: dict[str, Any], run_config: dict[str, Any], title: str) -> None:
+    """curves.png, confusion.png and report.html of a run."""
+    confusion = np.asarray(metrics["confusion_matrix"])
+    curves = reports.plot_curves(metrics["history"], directory / "curves.png", title=title)
+    matrix = reports.plot_confusion(confusion, metrics["class_names"], directory / "confusion.png",
+                                    title=f"Test confusion matrix: {title}")
+    reports.write_run_report(
+        directory / "report.html", title,
+        metrics=metrics, config=run_config, history=metrics["history"], confusion=confusion,
+        class_names=metrics["class_names"],
+        figures=[reports.Figure(curves, "Loss and accuracy per epoch (training and validation)."),
+                 reports.Figure(matrix, "Test set: rows are the true class, columns the prediction.")],
+        subtitle=f"rnnkit {__version__} · {metrics['samples']['train']} training, "
+                 f"{metrics['samples']['test']} test sequences",
+    )
+
+
+@dataclass
+class SavedModel:
+    model: SequenceClassifier
+    config: dict[str, Any]  # the run's config.json "config" section
+    scaler: data.Scaler | None
+    class_names: list[str]
+
+
+def load_run(directory: str | Path) -> SavedModel:
+    """Rebuild the model of a run directory from its config.json and model.safetensors."""
+    info = training.read_checkpoint(directory)
+    config = info["config"]
+    try:
+        model_config = ClassifierConfig.from_dict(config["model"])
+        class_names = list(config["class_names"])
+    except (KeyError, TypeError) as err:
+        raise training.CheckpointError(f"{Path(directory) / 'config.json'}: not a classifier run "
+                                       f"(missing or malformed {err})") from err
+    model = SequenceClassifier(model_config)
+    training.load_weights(Path(directory), model)
+    model.eval()
+    scaler = None if config.get("scaler") is None else data.Scaler.from_dict(config["scaler"])
+    return SavedModel(model, config, scaler, class_names)
+
+
+@torch.no_grad()
+def predict_proba(model: SequenceClassifier, sequences: list[np.ndarray]) -> np.ndarray:
+    """Class probabilities (N, C) for already-scaled sequences, in the order given."""
+    model.eval()
+    out = []
+    for start in range(0, len(sequences), EVAL_BATCH_SIZE):
+        batch = data.collate(sequences[start:start + EVAL_BATCH_SIZE])
+        out.append(torch.softmax(model(batch.x, batch.lengths), dim=1).numpy())
+    return np.concatenate(out)

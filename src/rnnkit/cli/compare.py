@@ -1,0 +1,164 @@
+"""``rnnkit compare``: the course assignment's study as one command.
+
+Train several RNN, LSTM and GRU architectures on each data set, each under the same settings,
+then report train and test accuracy per architecture (results.csv and report.html), the
+confusion matrix of the best run per data set, and the training loss of all of them against
+the epoch. Every run keeps its own directory (``DIR/runs/<dataset>/<cell>-<shape>/``).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from .. import reports
+from ..data import DataError
+from ..models import ClassifierConfig
+from ._options import add_data_arguments, add_training_arguments, data_config, train_config
+from ._study import prepare_data, train_run
+
+DEFAULT_DATASETS = ["fsdd-digits", "lasa-handwriting"]
+# The seed study's shapes: one layer, and the assignment's 64-32-32 with 0.2 dropout, per cell.
+DEFAULT_GRID = [
+    {"cell": cell, "hidden": hidden, "dropout": 0.2}
+    for cell in ("rnn", "lstm", "gru") for hidden in ([64], [64, 32, 32])
+]
+DEFAULT_EPOCHS = 25
+
+DESCRIPTION = """Train and compare recurrent architectures on one or more data sets (the main job).
+
+With no arguments: RNN vs LSTM vs GRU, each as one 64-unit layer and as 64-32-32 with 0.2 dropout,
+on both bundled classification sets (fsdd-digits, lasa-handwriting), a few minutes on 2 cores.
+
+DIR receives results.csv (dataset, cell, architecture, parameters, train and test accuracy,
+epochs, seconds), loss_<dataset>.png (training loss of every architecture against the epoch),
+confusion_<dataset>.png (the best run's test confusion matrix), report.html, and runs/ with
+each run's own directory as 'rnnkit train' writes it."""
+
+EPILOG = """grid file (JSON): a list of model settings, or an object with "architectures" (that list) and
+optionally "training" (training settings, as in config.json), for example
+  {"architectures": [{"cell": "lstm", "hidden": [64, 32, 32], "dropout": 0.2},
+                     {"cell": "lstm", "hidden": [64], "peephole": true},
+                     {"cell": "gru", "hidden": [64], "reset_after": false, "pooling": "attention"}],
+   "training": {"epochs": 40, "lr": 0.001}}
+
+examples:
+  rnnkit compare
+  rnnkit compare --data fsdd-digits --grid grid.json --out runs/study"""
+
+MODEL_KEYS = {"cell", "hidden", "dropout", "bidirectional", "pooling", "nonlinearity", "peephole", "proj_size",
+              "reset_after", "init", "impl"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", nargs="+", default=DEFAULT_DATASETS, metavar="PATH|NAME",
+                        help="data sets to compare on (default: %(default)s)")
+    parser.add_argument("--grid", metavar="FILE", help="JSON file of architectures to compare (see below); "
+                                                       "default: rnn, lstm and gru as 64 and 64-32-32")
+    parser.add_argument("--out", default="runs/compare", metavar="DIR", help="output directory (default: %(default)s)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_data_arguments(parser)
+    add_training_arguments(parser, epochs=DEFAULT_EPOCHS)
+
+
+def read_grid(path: str | None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The architectures and training overrides of a grid file (or the defaults)."""
+    if path is None:
+        return DEFAULT_GRID, {}
+    try:
+        grid = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise DataError(f"{path} line {err.lineno}: not valid JSON ({err.msg})") from None
+    overrides: dict[str, Any] = {}
+    if isinstance(grid, dict):
+        unknown = sorted(set(grid) - {"architectures", "training"})
+        if unknown:
+            raise DataError(f"{path}: unknown key(s) {unknown}; expected 'architectures' and optionally 'training'")
+        grid, overrides = grid.get("architectures"), grid.get("training", {})
+    if not isinstance(grid, list) or not grid or not all(isinstance(a, dict) for a in grid):
+        raise DataError(f"{path}: expected a non-empty list of architectures (objects like "
+                        '{"cell": "lstm", "hidden": [64, 32]})')
+    for number, architecture in enumerate(grid, 1):
+        unknown = sorted(set(architecture) - MODEL_KEYS)
+        if unknown:
+            raise DataError(f"{path}: architecture {number}: unknown setting(s) {unknown}; known: {sorted(MODEL_KEYS)}")
+        if "cell" not in architecture:
+            raise DataError(f"{path}: architecture {number}: 'cell' is missing")
+    if not isinstance(overrides, dict):
+        raise DataError(f"{path}: 'training' must be an object of training settings")
+    return grid, overrides
+
+
+def run(args: argparse.Namespace) -> int:
+    grid, overrides = read_grid(args.grid)
+    base = train_config(args)
+    config = type(base).from_dict({**base.to_dict(), **overrides})
+    out = Path(args.out)
+    console = Console(stderr=True)
+    rows: list[dict[str, Any]] = []
+    figures: list[reports.Figure] = []
+    total, done, start = len(args.data) * len(grid), 0, time.perf_counter()
+    for source in args.data:
+        prepared = prepare_data(data_config(args, source))  # loaded and scaled once for every architecture
+        dataset = prepared.train.name
+        histories, best = {}, None
+        for architecture in grid:
+            settings = {**architecture}
+            label = f"{settings['cell'].upper()} {_shape(settings)}"
+            done += 1
+            console.print(f"[bold][{done}/{total}][/] {dataset}: {label}")
+            run_dir = out / "runs" / _slug(dataset) / _slug(f"{settings['cell']}-{_shape(settings)}")
+            result = train_run(data_config(args, source), settings, config, run_dir, prepared=prepared,
+                               progress=not args.quiet)
+            m = result.metrics
+            console.print(f"      train {m['train_accuracy']:.4f}  test {m['test_accuracy']:.4f}  "
+                          f"{m['epochs']} epochs  {m['seconds']:.1f} s")
+            rows.append({key: m[key] for key in reports.RESULT_COLUMNS} | {"run": str(run_dir.relative_to(out))})
+            histories[label] = result.history
+            if best is None or m["test_accuracy"] > best.metrics["test_accuracy"]:
+                best = result
+        loss_plot = reports.plot_loss_comparison(histories, out / f"loss_{_slug(dataset)}.png",
+                                                 title=f"Training loss per epoch on {dataset}")
+        confusion_plot = reports.plot_confusion(best.metrics["confusion_matrix"], best.metrics["class_names"],
+                                                out / f"confusion_{_slug(dataset)}.png",
+                                                title=f"Best on {dataset}: {best.config.cell.upper()} "
+                                                      f"{best.config.architecture}")
+        figures += [reports.Figure(loss_plot, f"{dataset}: training loss of every architecture against the epoch."),
+                    reports.Figure(confusion_plot, f"{dataset}: test confusion matrix of the best run "
+                                                   f"({best.config.cell.upper()} {best.config.architecture}, "
+                                                   f"test accuracy {best.metrics['test_accuracy']:.4f}).")]
+    seconds = time.perf_counter() - start
+    reports.write_results_csv(rows, out / "results.csv")
+    reports.write_comparison_report(
+        out / "report.html", rows, figures=figures,
+        title="RNN vs LSTM vs GRU", subtitle=f"{len(rows)} runs on {', '.join(args.data)} in {seconds:.0f} s",
+        config={"training": config.to_dict(), "scaling": args.scaling, "test_fraction": args.test_fraction,
+                "validation_fraction": args.validation_fraction, "seed": args.seed})
+    _print_table(console, rows)
+    console.print(f"{len(rows)} runs in {seconds:.0f} s; report: {out / 'report.html'}")
+    return 0
+
+
+def _shape(settings: dict[str, Any]) -> str:
+    """The architecture label of a grid entry, as ClassifierConfig names it."""
+    return ClassifierConfig(input_size=1, num_classes=2, **settings).architecture
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _print_table(console: Console, rows: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
+    table = Table("dataset", "cell", "architecture", "params", "train acc", "test acc", "epochs", "seconds")
+    for row in reports.sort_results(rows):
+        table.add_row(row["dataset"], row["cell"], row["architecture"], f"{row['parameters']:,}",
+                      f"{row['train_accuracy']:.4f}", f"{row['test_accuracy']:.4f}", str(row["epochs"]),
+                      f"{row['seconds']:.1f}")
+    console.print(table)

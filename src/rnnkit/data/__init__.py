@@ -1,0 +1,54 @@
+"""rnnkit.data: labelled sequences in memory, their file formats, bundled data sets, splits,
+scaling and padded batches. Imports only numpy, torch and the standard library."""
+
+from rnnkit.data._bundled import (
+    DatasetInfo,
+    dataset_names,
+    list_datasets,
+    load_dataset,
+    load_names,
+    load_pronunciations,
+    load_text,
+)
+from rnnkit.data._collate import Batch, batch_indices, batches, collate
+from rnnkit.data._csv import read_csv, write_csv
+from rnnkit.data._dataset import DataSplits, SequenceDataset
+from rnnkit.data._errors import DataError
+from rnnkit.data._folder import read_folder, read_sample_file, write_folder
+from rnnkit.data._load import load
+from rnnkit.data._npz import read_npz, write_npz
+from rnnkit.data._scaling import Scaler, scale_splits
+from rnnkit.data._splits import group_split, stratified_split, train_validation_split
+from rnnkit.data._ts import read_ts, write_ts
+
+__all__ = [
+    "Batch",
+    "DataError",
+    "DataSplits",
+    "DatasetInfo",
+    "Scaler",
+    "SequenceDataset",
+    "batch_indices",
+    "batches",
+    "collate",
+    "dataset_names",
+    "group_split",
+    "list_datasets",
+    "load",
+    "load_dataset",
+    "load_names",
+    "load_pronunciations",
+    "load_text",
+    "read_csv",
+    "read_folder",
+    "read_npz",
+    "read_sample_file",
+    "read_ts",
+    "scale_splits",
+    "stratified_split",
+    "train_validation_split",
+    "write_csv",
+    "write_folder",
+    "write_npz",
+    "write_ts",
+]

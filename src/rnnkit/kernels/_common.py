@@ -1,0 +1,106 @@
+"""What every kernel shares: activation derivatives from outputs, the time layout of the state
+buffers, masking weights, and layer normalisation (``docs/derivations/masking.md``, ``lstm.md``).
+
+Time layout. A scan keeps its states in one buffer ``S`` of shape (T+1, B, ·), written in time
+order whatever the direction, so that the states before every step form one contiguous slice
+(for the weight-gradient GEMM after the loop):
+
+    forward  (t = 0 .. T-1):   state before step t = S[t],     after it = S[t+1],  h0 = S[0]
+    reverse  (t = T-1 .. 0):   state before step t = S[t+1],   after it = S[t],    h0 = S[T]
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import Tensor
+
+LN_EPS = 1e-5  # layer-norm epsilon, torch's default
+
+
+def sigmoid_grad(y: Tensor) -> Tensor:
+    """σ'(a) from y = σ(a): y (1 - y)."""
+    return torch.addcmul(y, y, y, value=-1)  # y - y*y in one op
+
+
+def tanh_grad(y: Tensor) -> Tensor:
+    """tanh'(a) from y = tanh(a): 1 - y²."""
+    return torch.addcmul(torch.ones_like(y), y, y, value=-1)
+
+
+def relu_grad(y: Tensor) -> Tensor:
+    """relu'(a) from y = relu(a): 1 where y > 0."""
+    return (y > 0).to(y.dtype)
+
+
+class Steps(NamedTuple):
+    """Where step t reads and writes in a (T+1, ...) state buffer (see the module docstring)."""
+
+    order: range  # processing order of the forward scan
+    r: int  # 1 for the reverse direction: S[t + r] is the state before step t, S[t + 1 - r] after it
+    prev: slice  # S[prev] = the states before steps 0..T-1, in time order
+    next: slice  # S[next] = the states after them
+    first: int  # index of the initial state
+    last: int  # index of the final state
+
+
+def steps(T: int, reverse: bool) -> Steps:
+    if reverse:
+        return Steps(range(T - 1, -1, -1), 1, slice(1, None), slice(0, T), T, 0)
+    return Steps(range(T), 0, slice(0, T), slice(1, None), 0, T)
+
+
+def blend_weight(mask: Tensor | None, zoneout: Tensor | None) -> Tensor | None:
+    """μ_t = m_t (1 - d_t): the weight of the new state in (M) ``s_t = μ_t s_new + (1 - μ_t) s_{t-1}``.
+
+    m_t (T, B, 1) is the lengths mask, d_t (T, B, ·) the zoneout mask (1 keeps the old state);
+    None when neither is given (μ = 1 everywhere).
+    """
+    if zoneout is None:
+        return mask
+    keep_new = 1 - zoneout
+    return keep_new if mask is None else mask * keep_new
+
+
+def bias_sum(b_ih: Tensor | None, b_hh: Tensor | None) -> Tensor | None:
+    """b_ih + b_hh: both biases enter the gates only through their sum (None: no bias)."""
+    if b_ih is None:
+        return b_hh
+    return b_ih if b_hh is None else b_ih + b_hh
+
+
+def input_projection(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+    """x W^T + b for all T*B rows in one GEMM: (T, B, I) -> (T, B, G)."""
+    T, B, I = x.shape
+    x2 = x.reshape(T * B, I)
+    z = torch.mm(x2, weight.t()) if bias is None else torch.addmm(bias, x2, weight.t())  # (T*B, G)
+    return z.view(T, B, -1)
+
+
+class LayerNormCache(NamedTuple):
+    z_hat: Tensor  # (..., N) normalised input (z - mean) * rstd
+    rstd: Tensor  # (..., 1) 1 / sqrt(var + eps)
+
+
+def layer_norm(z: Tensor, weight: Tensor, bias: Tensor | None) -> tuple[Tensor, LayerNormCache]:
+    """LN(z; γ, β) = γ ⊙ (z - mean) / sqrt(var + eps) + β over the last dimension."""
+    out, mean, rstd = torch.native_layer_norm(z, (z.shape[-1],), weight, bias, LN_EPS)
+    return out, LayerNormCache((z - mean).mul_(rstd), rstd)
+
+
+def layer_norm_backward(dy: Tensor, cache: LayerNormCache, weight: Tensor) -> Tensor:
+    """dz from dy for y = γ ⊙ ẑ + β, ẑ = (z - mean) rstd (``lstm.md``, (L)):
+
+        dẑ = γ ⊙ dy
+        dz = rstd (dẑ - mean(dẑ) - ẑ ⊙ mean(dẑ ⊙ ẑ))
+    """
+    z_hat, rstd = cache
+    dz_hat = dy * weight
+    mean_dz_hat = dz_hat.mean(-1, keepdim=True)
+    mean_dz_hat_z_hat = (dz_hat * z_hat).mean(-1, keepdim=True)
+    return (dz_hat - mean_dz_hat).sub_(z_hat * mean_dz_hat_z_hat).mul_(rstd)
+
+
+def sum_rows(x: Tensor) -> Tensor:
+    """Σ over every leading dimension: (..., N) -> (N,), for bias and diagonal-weight gradients."""
+    return x.reshape(-1, x.shape[-1]).sum(0)
