@@ -36,7 +36,7 @@ def gru_cell(x: Tensor, h: Tensor, p: GRUParams, reset_after: bool = True, *,
              recurrent_mask: Tensor | None = None) -> Tensor:
     """One GRU step: x (B, I), h (B, H) -> h' (B, H).
 
-    ``recurrent_mask`` (B, H): recurrent dropout's r; the weights W_h* see h̃ = r ⊙ h in (1)-(3),
+    ``recurrent_mask`` (B, H): recurrent dropout's q; the weights W_h* see h̃ = q ⊙ h in (1)-(3),
     the interpolation (4) the undropped h (Gal and Ghahramani 2016).
     """
     H = h.shape[1]

@@ -20,8 +20,8 @@ Options, all off by default (``docs/derivations/lstm.md`` numbers them too):
     (L2) ĉ = LN(c; γ_c, β_c),   (6) m = o ⊙ tanh(ĉ)
 
 * ``cell_clip=C``: (4') c = clip(c, -C, C) right after (4), as in Sak et al.'s LSTMP (and TF);
-* recurrent dropout (a mask ``r`` from the layer, Gal and Ghahramani 2016): ``W_h* h`` becomes
-  ``W_h* (r ⊙ h)`` in (1)-(5).
+* recurrent dropout (a mask ``q`` from the layer, Gal and Ghahramani 2016): ``W_h* h`` becomes
+  ``W_h* (q ⊙ h)`` in (1)-(5).
 
 The peephole terms (``w_c*``, diagonal, Gers and Schmidhuber 2000) exist only with
 ``peephole=True``; the projection (Sak et al. 2014) only with ``proj_size > 0``. Both together
@@ -96,7 +96,7 @@ def lstm_cell(x: Tensor, state: LSTMState, p: LSTMParams, *, recurrent_mask: Ten
               cell_clip: float | None = None) -> LSTMState:
     """One LSTM step: x (B, I), state (h (B, P|H), c (B, H)) -> new state.
 
-    ``recurrent_mask`` (B, P|H) is recurrent dropout's r; ``cell_clip`` bounds c (4').
+    ``recurrent_mask`` (B, P|H) is recurrent dropout's q; ``cell_clip`` bounds c (4').
     """
     h_prev, c_prev = state
     gates = _gate_inputs(x, recurrent_input(h_prev, recurrent_mask), p)  # (B, 4H)

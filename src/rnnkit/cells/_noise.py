@@ -7,8 +7,8 @@ the kernel:
 * zoneout (Krueger et al. 2016): per unit and step, a state keeps its previous value,
   ``s_t = d_t ⊙ s_{t-1} + (1 - d_t) ⊙ s_new``, with ``d_t ~ Bernoulli(p)`` in training and
   ``d_t = p`` (the expectation) in eval mode;
-* recurrent dropout (Gal and Ghahramani 2016): the recurrent weights see ``h̃ = r ⊙ h_{t-1}``
-  with one mask ``r`` (scaled by ``1/(1-p)``) for every step of the sequence; None in eval.
+* recurrent dropout (Gal and Ghahramani 2016): the recurrent weights see ``h̃ = q ⊙ h_{t-1}``
+  with one mask ``q`` (scaled by ``1/(1-p)``) for every step of the sequence; None in eval.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from torch import Tensor
 class ScanNoise(NamedTuple):
     zoneout_h: Tensor | None = None  # (T, B, H_out) d_t for h: 1 keeps h_{t-1}
     zoneout_c: Tensor | None = None  # (T, B, H) d_t for the LSTM cell state c
-    recurrent: Tensor | None = None  # (B, H_out) r, Gal's mask on h_{t-1} where it meets W_hh
+    recurrent: Tensor | None = None  # (B, H_out) q, Gal's mask on h_{t-1} where it meets W_hh
 
 
 NO_NOISE = ScanNoise()
@@ -31,6 +31,6 @@ def zoneout(new: Tensor, old: Tensor, d: Tensor | None) -> Tensor:
     return new if d is None else d * old + (1 - d) * new
 
 
-def recurrent_input(h: Tensor, r: Tensor | None) -> Tensor:
-    """h̃ = r ⊙ h, what the recurrent weights see (h itself without recurrent dropout)."""
-    return h if r is None else r * h
+def recurrent_input(h: Tensor, q: Tensor | None) -> Tensor:
+    """h̃ = q ⊙ h, what the recurrent weights see (h itself without recurrent dropout)."""
+    return h if q is None else q * h

@@ -38,7 +38,7 @@ def rnn_cell(x: Tensor, h: Tensor, p: RNNParams, nonlinearity: str = "tanh", *,
              recurrent_mask: Tensor | None = None) -> Tensor:
     """One step of the Elman RNN: x (B, I), h (B, H) -> h' (B, H).
 
-    ``recurrent_mask`` (B, H): recurrent dropout's r, so that W_hh sees r ⊙ h (Gal and Ghahramani 2016).
+    ``recurrent_mask`` (B, H): recurrent dropout's q, so that W_hh sees q ⊙ h (Gal and Ghahramani 2016).
     """
     h_rec = recurrent_input(h, recurrent_mask)  # (B, H)
     a = F.linear(x, p.weight_ih, p.bias_ih) + F.linear(h_rec, p.weight_hh, p.bias_hh)  # (B, H)

@@ -65,18 +65,18 @@ class RunResult:
 
 
 def prepare_data(config: DataConfig, scaler: data.Scaler | None = None) -> PreparedData:
-    """Load, split and scale. Scaling statistics come from the training split only."""
+    """Load and split, then scale with statistics of the fitting split only (not validation, not test)."""
     splits = data.load(config.source, test_fraction=config.test_fraction, seed=config.seed)
     if splits.test is None:  # cannot happen with a test_fraction; kept as a guard for new readers
         raise data.DataError(f"{config.source}: no test split")
-    train, test = splits.train, splits.test
+    train, test, validation = splits.train, splits.test, None
+    if config.validation_fraction > 0:
+        train, validation = data.train_validation_split(train, config.validation_fraction, seed=config.seed)
     if config.scaling != "none" and scaler is None:
         scaler = data.Scaler(config.scaling).fit(train)
     if scaler is not None:
         train, test = scaler.transform(train), scaler.transform(test)
-    validation = None
-    if config.validation_fraction > 0:
-        train, validation = data.train_validation_split(train, config.validation_fraction, seed=config.seed)
+        validation = None if validation is None else scaler.transform(validation)
     return PreparedData(train, validation, test, scaler)
 
 

@@ -37,7 +37,7 @@ class Steps(NamedTuple):
     """Where step t reads and writes in a (T+1, ...) state buffer (see the module docstring)."""
 
     order: range  # processing order of the forward scan
-    r: int  # 1 for the reverse direction: S[t + r] is the state before step t, S[t + 1 - r] after it
+    offset: int  # 1 for the reverse direction: S[t + offset] is the state before step t, S[t + 1 - offset] after it
     prev: slice  # S[prev] = the states before steps 0..T-1, in time order
     next: slice  # S[next] = the states after them
     first: int  # index of the initial state

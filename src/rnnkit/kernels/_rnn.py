@@ -2,7 +2,7 @@
 
 Equations, numbered as in ``docs/derivations/rnn.md`` (t runs T-1 .. 0 for ``reverse``)::
 
-    (1) a_t   = W_ih x_t + b_ih + W_hh h̃_{t-1} + b_hh,   h̃ = r ⊙ h (recurrent dropout r, else h̃ = h)
+    (1) a_t   = W_ih x_t + b_ih + W_hh h̃_{t-1} + b_hh,   h̃ = q ⊙ h (recurrent dropout q, else h̃ = h)
     (2) h'_t  = act(a_t)                                  act = tanh or relu
     (M) h_t   = μ_t ⊙ h'_t + (1 - μ_t) ⊙ h_{t-1}          μ_t = m_t (1 - d_t): lengths mask, zoneout
     (Y) y_t   = m_t ⊙ h_t
@@ -12,7 +12,7 @@ and BPTT, the lecture's ∇_h(t) L = W^T ∇_h(t+1) L diag(1 - h(t+1)²) + ∇_y
     dh_t  += m_t ⊙ dy_t                 (Y)
     dh'_t  = μ_t ⊙ dh_t                 (M)
     da_t   = dh'_t ⊙ act'(h'_t)         (2)
-    dh_{t-1} = r ⊙ (da_t W_hh) + (1 - μ_t) ⊙ dh_t      (1), (M)
+    dh_{t-1} = q ⊙ (da_t W_hh) + (1 - μ_t) ⊙ dh_t      (1), (M)
 
 Speed: the input projection of all steps is one GEMM before the loop; the loop does one
 ``h W_hh^T`` GEMM and the activation in place per step (one ``da W_hh`` GEMM and one multiply
@@ -39,7 +39,7 @@ class RNNCache(NamedTuple):
     h_new: Tensor  # (T, B, H) h'_t = act(a_t); a view of hs when μ is None
     mask: Tensor | None  # (T, B, 1) m_t
     mu: Tensor | None  # (T, B, H|1) μ_t
-    recurrent: Tensor | None  # (B, H) r
+    recurrent: Tensor | None  # (B, H) q
 
 
 def forward(x: Tensor, h0: Tensor, p: RNNParams, mask: Tensor | None, reverse: bool, nonlinearity: str,
@@ -48,7 +48,7 @@ def forward(x: Tensor, h0: Tensor, p: RNNParams, mask: Tensor | None, reverse: b
     H = p.weight_hh.shape[0]
     s = steps(T, reverse)
     act_ = torch.tanh_ if nonlinearity == "tanh" else torch.relu_
-    r, mu = noise.recurrent, blend_weight(mask, noise.zoneout_h)
+    q, mu = noise.recurrent, blend_weight(mask, noise.zoneout_h)
     a = input_projection(x, p.weight_ih, bias_sum(p.bias_ih, p.bias_hh))  # (T, B, H) W_ih x + b, all steps
     hs = x.new_empty(T + 1, B, H)  # (T+1, B, H)
     hs[s.first] = h0
@@ -56,17 +56,17 @@ def forward(x: Tensor, h0: Tensor, p: RNNParams, mask: Tensor | None, reverse: b
     A, S, NEW = a.unbind(0), hs.unbind(0), h_new.unbind(0)
     MU = None if mu is None else mu.expand(T, B, H).unbind(0)
     W_hh_t = p.weight_hh.t()  # (H, H)
-    h_rec = x.new_empty(B, H) if r is not None else None
+    h_rec = x.new_empty(B, H) if q is not None else None
     for t in s.order:
-        h_prev, h_next = S[t + s.r], S[t + 1 - s.r]
-        if r is not None:
-            h_prev = torch.mul(h_prev, r, out=h_rec)  # h̃ = r ⊙ h
-        torch.addmm(A[t], h_prev if r is None else h_rec, W_hh_t, out=NEW[t])  # (1)
+        h_prev, h_next = S[t + s.offset], S[t + 1 - s.offset]
+        if q is not None:
+            h_prev = torch.mul(h_prev, q, out=h_rec)  # h̃ = q ⊙ h
+        torch.addmm(A[t], h_prev if q is None else h_rec, W_hh_t, out=NEW[t])  # (1)
         act_(NEW[t])  # (2)
         if MU is not None:
-            torch.lerp(S[t + s.r], NEW[t], MU[t], out=h_next)  # (M)
+            torch.lerp(S[t + s.offset], NEW[t], MU[t], out=h_next)  # (M)
     out = hs[s.next] * mask if mask is not None else hs[s.next].clone()  # (Y) (T, B, H)
-    return out, hs[s.last].clone(), RNNCache(x, p.weight_ih, p.weight_hh, hs, h_new, mask, mu, r)
+    return out, hs[s.last].clone(), RNNCache(x, p.weight_ih, p.weight_hh, hs, h_new, mask, mu, q)
 
 
 class RNNGrads(NamedTuple):
@@ -77,7 +77,7 @@ class RNNGrads(NamedTuple):
 
 def backward(dout: Tensor, dh_n: Tensor, cache: RNNCache, reverse: bool, nonlinearity: str,
              has_bias: bool = True, need_dx: bool = True) -> RNNGrads:
-    x, W_ih, W_hh, hs, h_new, mask, mu, r = cache
+    x, W_ih, W_hh, hs, h_new, mask, mu, q = cache
     T, B, H = h_new.shape
     s = steps(T, reverse)
     d_act = tanh_grad(h_new) if nonlinearity == "tanh" else relu_grad(h_new)  # (2) act'(a) for all steps
@@ -92,20 +92,20 @@ def backward(dout: Tensor, dh_n: Tensor, cache: RNNCache, reverse: bool, nonline
         torch.mul(dh_new, DACT[t], out=DA[t])  # (2)
         if k == 0:
             dh_rec = DA[t] @ W_hh  # (1) gradient of h̃_{t-1}
-        elif r is None and MU is None:
+        elif q is None and MU is None:
             dh_rec = torch.addmm(DY[s.order[k - 1]], DA[t], W_hh)  # (1), plus (Y) of the step before
         else:
             dh_rec = DA[t] @ W_hh  # (1)
-        if r is not None:
-            dh_rec.mul_(r)  # (1) h̃ = r ⊙ h
+        if q is not None:
+            dh_rec.mul_(q)  # (1) h̃ = q ⊙ h
         if MU is not None:
             dh_rec.add_(dh - dh_new)  # (M) the (1 - μ) part that skips the step
-        if k > 0 and (r is not None or MU is not None):
+        if k > 0 and (q is not None or MU is not None):
             dh_rec.add_(DY[s.order[k - 1]])  # (Y) of the step before
         dh = dh_rec
     # weight and input gradients: a few GEMMs over all T*B rows
     da2 = da.view(T * B, H)
-    h_rec = hs[s.prev] if r is None else hs[s.prev] * r  # (T, B, H) h̃_{t-1} of every step
+    h_rec = hs[s.prev] if q is None else hs[s.prev] * q  # (T, B, H) h̃_{t-1} of every step
     dW_hh = da2.t() @ h_rec.reshape(T * B, H)  # (1) (H, H)
     dW_ih = da2.t() @ x.reshape(T * B, -1)  # (1) (H, I)
     db = da2.sum(0) if has_bias else None  # (1) (H,), the same for b_ih and b_hh

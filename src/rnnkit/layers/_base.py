@@ -17,6 +17,11 @@ Implementations (``impl=``), all over the same parameters:
   ``ValueError`` for a configuration that has none;
 * ``"auto"`` (default): torch's fused kernel (oneDNN on CPU, cuDNN on GPU) for a configuration
   torch has natively, else the rnnkit kernel, else the reference.
+
+Regularisers (``_regularisers.py``, all off by default, none of them in torch's fused kernels):
+``zoneout``, ``input_dropout`` and ``recurrent_dropout`` (variational), ``weight_drop``
+(DropConnect on ``W_hh``); the LSTM adds ``layer_norm`` and ``cell_clip``. A configuration that uses
+any of them runs the rnnkit kernel under ``"auto"``.
 """
 from __future__ import annotations
 
@@ -32,6 +37,7 @@ from ..cells import init_recurrent_parameters
 from ..cells._checks import check_sizes
 from . import _reference
 from ._masking import check_lengths, step_mask
+from ._regularisers import Regularisers
 
 IMPLS = ("auto", "kernel", "reference")
 
@@ -45,7 +51,9 @@ class RecurrentLayer(nn.Module):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, *,
-                 proj_size: int = 0, impl: str = "auto", init: str = "torch", device=None, dtype=None) -> None:
+                 proj_size: int = 0, impl: str = "auto", init: str = "torch", zoneout: float | tuple[float, float] = 0.0,
+                 input_dropout: float = 0.0, recurrent_dropout: float = 0.0, weight_drop: float = 0.0,
+                 device=None, dtype=None) -> None:
         super().__init__()
         check_sizes(input_size, hidden_size)
         if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 1:
@@ -58,6 +66,10 @@ class RecurrentLayer(nn.Module):
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional, self.proj_size, self.impl, self.init = bidirectional, proj_size, impl, init
         self.num_directions = 2 if bidirectional else 1
+        self.zoneout, self.input_dropout, self.recurrent_dropout, self.weight_drop = \
+            zoneout, input_dropout, recurrent_dropout, weight_drop
+        self.regularisers = Regularisers.checked(zoneout, input_dropout, recurrent_dropout, weight_drop,
+                                                 has_cell=self.scan_name == "lstm_scan")
         self.output_size = proj_size if proj_size > 0 else hidden_size  # width of h and of the outputs
         factory = {"device": device, "dtype": dtype}
         for layer in range(num_layers):
@@ -96,9 +108,16 @@ class RecurrentLayer(nn.Module):
 
     def scan(self, x: Tensor, state: Any, params: Any, mask: Tensor | None, reverse: bool,
              impl: str) -> tuple[Tensor, Any]:
-        """Run one direction of one layer with ``impl`` ("reference" or "kernel")."""
+        """Run one direction of one layer with ``impl`` ("reference" or "kernel"), regularised in training."""
         scan = getattr(_reference if impl == "reference" else kernels, self.scan_name)
-        return scan(x, state, params, mask, reverse, **self.cell_options())
+        options = self.cell_options()
+        if self.regularisers.active():
+            reg = self.regularisers
+            x = reg.drop_input(x, self.training)
+            params = reg.drop_weights(params, self.training)
+            cell_size = self.hidden_size if self.scan_name == "lstm_scan" else None
+            options["noise"] = reg.noise(x.shape[0], x.shape[1], self.output_size, cell_size, x, self.training)
+        return scan(x, state, params, mask, reverse, **options)
 
     # state layout: a tensor (RNN, GRU) or LSTMState; these convert to and from it
     def split_state(self, hx: Any, index: int) -> Any:
@@ -138,7 +157,7 @@ class RecurrentLayer(nn.Module):
                              f"({self.extra_repr()}); use impl='reference' or 'auto'")
         if self.impl != "auto":
             return self.impl
-        if self.native_fn() is not None:
+        if self.native_fn() is not None and not self.regularisers.active():
             return "native"
         return "kernel" if self.has_kernel() else "reference"
 
@@ -225,7 +244,8 @@ class RecurrentLayer(nn.Module):
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
         defaults = {"num_layers": 1, "bias": True, "batch_first": False, "dropout": 0.0, "bidirectional": False,
-                    "proj_size": 0, "impl": "auto", "init": "torch"}
+                    "proj_size": 0, "impl": "auto", "init": "torch", "zoneout": 0.0, "input_dropout": 0.0,
+                    "recurrent_dropout": 0.0, "weight_drop": 0.0}
         for name, default in defaults.items():
             if getattr(self, name) != default:
                 text += f", {name}={getattr(self, name)!r}"

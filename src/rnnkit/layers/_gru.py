@@ -23,10 +23,13 @@ class GRU(RecurrentLayer):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, *,
-                 reset_after: bool = True, impl: str = "auto", init: str = "torch", device=None, dtype=None) -> None:
+                 reset_after: bool = True, impl: str = "auto", init: str = "torch", zoneout: float = 0.0, input_dropout: float = 0.0,
+                 recurrent_dropout: float = 0.0, weight_drop: float = 0.0, device=None,
+                 dtype=None) -> None:
         self.reset_after = reset_after
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         impl=impl, init=init, device=device, dtype=dtype)
+                         impl=impl, init=init, zoneout=zoneout, input_dropout=input_dropout,
+                         recurrent_dropout=recurrent_dropout, weight_drop=weight_drop, device=device, dtype=dtype)
 
     def cell_params(self, layer: int, direction: int) -> GRUParams:
         s = self.suffix(layer, direction)

@@ -1,0 +1,73 @@
+"""``rnnkit compare`` on a tiny grid, the grid file's errors, ``datasets``, and every ``--help``."""
+import csv
+import json
+
+import pytest
+
+from rnnkit.cli import build_parser, main
+from rnnkit.cli._main import COMMANDS
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def test_tiny_compare(tmp_path, stroke_folder):
+    grid = tmp_path / "grid.json"
+    grid.write_text(json.dumps({"architectures": [{"cell": "rnn", "hidden": [8]},
+                                                  {"cell": "lstm", "hidden": [8], "peephole": True},
+                                                  {"cell": "gru", "hidden": [8, 4], "reset_after": False}],
+                                "training": {"epochs": 2}}))
+    out = tmp_path / "study"
+    assert main(["compare", "--data", str(stroke_folder), "--grid", str(grid), "--out", str(out), "--quiet"]) == 0
+    name = stroke_folder.name  # a folder data set is named after its folder
+    with open(out / "results.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 3
+    assert {r["architecture"] for r in rows} == {"8", "8 peephole", "8-4 cho"}
+    assert {r["dataset"] for r in rows} == {name}
+    for row in rows:
+        assert 0 <= float(row["test_accuracy"]) <= 1 and int(row["epochs"]) == 2 and int(row["parameters"]) > 0
+        assert (out / row["run"] / "metrics.json").is_file()
+    for png in (f"loss_{name}.png", f"confusion_{name}.png"):
+        assert (out / png).read_bytes()[:8] == PNG_SIGNATURE
+    html = (out / "report.html").read_text()
+    assert html.count("<img") == 2 and "8 peephole" in html
+
+
+@pytest.mark.parametrize("content,message", [
+    ("[{\"cell\": \"lstm\",", "line 1"),
+    ("[{\"cell\": \"lstm\", \"hiden\": [4]}]", "unknown setting(s) ['hiden']"),
+    ("{\"architectures\": []}", "non-empty list"),
+    ("[{\"hidden\": [4]}]", "'cell' is missing"),
+    ("{\"architectures\": [{\"cell\": \"gru\"}], \"trainng\": {}}", "unknown key(s) ['trainng']"),
+    ("{\"architectures\": [{\"cell\": \"gru\"}], \"training\": {\"epoch\": 3}}", "unknown TrainConfig key(s) 'epoch'"),
+])
+def test_bad_grid_files(tmp_path, capsys, content, message):
+    grid = tmp_path / "grid.json"
+    grid.write_text(content)
+    assert main(["compare", "--data", "lasa-handwriting", "--grid", str(grid), "--out", str(tmp_path)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_datasets_lists_the_bundled_sets(capsys):
+    assert main(["datasets"]) == 0
+    out = capsys.readouterr().out
+    for name in ("fsdd-digits", "lasa-handwriting", "shakespeare", "cmudict", "census-names"):
+        assert name in out
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_every_option_is_explained(command):
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command").choices[command]
+    assert sub.description
+    for action in sub._actions:
+        if action.dest != "help":
+            assert action.help, f"rnnkit {command} {action.option_strings or action.dest} has no help"
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_help_exits_zero(command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--help"])
+    assert exit_.value.code == 0
+    assert "usage: rnnkit " + command in capsys.readouterr().out
