@@ -13,7 +13,7 @@ def stroke_folder(tmp_path_factory):
               "zigzag": np.hstack([t, np.abs(np.sin(12 * t))])}  # sorted: folder classes come back sorted
     sequences, labels = [], []
     for label, shape in enumerate(shapes.values()):
-        for _ in range(12):
+        for _ in range(24):
             length = int(rng.integers(20, 31))
             sequences.append((shape[:length] + rng.normal(0, 0.02, (length, 2))).astype(np.float32))
             labels.append(label)

@@ -65,7 +65,7 @@ def test_evaluate_reproduces_test_accuracy(trained, capsys):
 def test_train_on_a_users_stroke_folder_then_predict(stroke_folder, tmp_path, capsys):
     out = tmp_path / "strokes"
     args = ["train", "--data", str(stroke_folder), "--out", str(out), "--hidden", "16", "--epochs", "30",
-            "--patience", "30", "--lr", "0.01", "--quiet"]
+            "--patience", "30", "--lr", "0.01", "--validation-fraction", "0", "--quiet"]
     assert main(args) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["class_names"] == ["arc", "line", "zigzag"]
