@@ -8,7 +8,7 @@ import pytest
 
 from rnnkit.reports import (best_epoch, confusion_matrix, plot_confusion, plot_curves,
                             plot_gradient_flow, plot_loss_comparison)
-from rnnkit.reports._atomic import atomic_path, write_text_atomic
+from rnnkit._atomic import atomic_path, write_text_atomic
 from rnnkit.reports._curves import _log_scale_helps
 
 from ._support import assert_png, make_history, no_temp_files

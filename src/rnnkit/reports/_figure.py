@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._atomic import atomic_path
+from .._atomic import atomic_path
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -23,7 +23,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from ._atomic import write_text_atomic
+from .._atomic import write_text_atomic
 from ._format import format_value, is_numeric
 from ._tables import key_value_table_html, table_html
 from ._theme import CSS

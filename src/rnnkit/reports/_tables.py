@@ -14,7 +14,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from ._atomic import write_text_atomic
+from .._atomic import write_text_atomic
 from ._format import format_value, is_numeric
 
 Row = Mapping[str, Any]

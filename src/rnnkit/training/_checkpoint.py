@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
+
+from .._atomic import atomic_path, write_json_atomic
 
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
@@ -34,18 +34,6 @@ VERSION = 1
 
 class CheckpointError(ValueError):
     """A weights or checkpoint file that is missing, unreadable, or does not fit the model."""
-
-
-def write_json_atomic(path: str | os.PathLike, obj: Any) -> Path:
-    """Write ``obj`` as indented JSON to ``path`` atomically; returns the path."""
-    def write(tmp: Path) -> None:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(obj, f, indent=2, sort_keys=False)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-
-    return _replace_atomically(Path(path), write)
 
 
 def save_checkpoint(
@@ -65,12 +53,8 @@ def save_checkpoint(
     # safetensors refuses to save; separate copies load back into both names.
     tensors = {name: t.detach().to("cpu").contiguous().clone() for name, t in model.state_dict().items()}
 
-    def write_weights(tmp: Path) -> None:
+    with atomic_path(directory / WEIGHTS_FILE) as tmp:
         save_file(tensors, str(tmp), metadata={"format": FORMAT, "version": str(VERSION)})
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-
-    _replace_atomically(directory / WEIGHTS_FILE, write_weights)
     info = {"format": FORMAT, "version": VERSION, "weights": WEIGHTS_FILE,
             "config": config, "extra": extra or {}}
     write_json_atomic(directory / CONFIG_FILE, info)
@@ -134,38 +118,3 @@ def _mismatches(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor
     if wrong:
         problems.append("wrong shapes " + ", ".join(wrong))
     return problems
-
-
-def _replace_atomically(path: Path, write: Callable[[Path], None]) -> Path:
-    """Run ``write(tmp)`` on a temporary file next to ``path``, then move it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Same directory: os.replace is atomic only within one file system. Created with open("x")
-    # rather than tempfile.mkstemp so the result gets the usual (umask) permissions, not 0600.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    with open(tmp, "xb"):
-        pass
-    mode = tmp.stat().st_mode & 0o777
-    try:
-        write(tmp)
-        os.chmod(tmp, mode)  # safetensors' save_file recreates the file owner-only (0600)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_directory(path.parent)
-    return path
-
-
-def _fsync_directory(directory: Path) -> None:
-    # The rename itself lives in the directory entry; syncing it makes the new name durable.
-    # Not possible on every platform (Windows cannot open a directory), hence best effort.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
