@@ -26,7 +26,9 @@ from torch.autograd.function import once_differentiable
 
 from ..cells import GRUParams
 from ..cells._noise import NO_NOISE, ScanNoise
-from ._common import blend_weight, input_projection, sigmoid_grad, steps, sum_rows, tanh_grad
+from . import _extension as extension
+from . import _gru_loops
+from ._common import bias_sum, blend_weight, input_projection, steps, sum_rows
 
 
 class GRUCache(NamedTuple):
@@ -46,43 +48,21 @@ def forward(x: Tensor, h0: Tensor, p: GRUParams, mask: Tensor | None, reverse: b
     T, B, _ = x.shape
     H = p.weight_hh.shape[1]
     s = steps(T, reverse)
-    q, mu = noise.recurrent, blend_weight(mask, noise.zoneout_h)
-    b_hh = p.bias_hh
+    mu = blend_weight(mask, noise.zoneout_h)
     if reset_after:  # b_hn stays inside r ⊙ (.), so only b_ih joins the input GEMM
         gates = input_projection(x, p.weight_ih, p.bias_ih)  # (T, B, 3H)
         hidden_all = x.new_empty(T, B, 3 * H)  # (T, B, 3H) W_hh h̃ + b_hh of every step
-        hidden = hidden_all[..., 2 * H:]
+        hidden = hidden_all[..., 2 * H:]  # (T, B, H) u = W_hn h̃ + b_hn
     else:  # every bias is outside a product: one sum
-        bias = p.bias_ih if b_hh is None else (b_hh if p.bias_ih is None else p.bias_ih + b_hh)
-        gates = input_projection(x, p.weight_ih, bias)  # (T, B, 3H)
-        hidden = hidden_all = x.new_empty(T, B, H)  # (T, B, H) r ⊙ h̃
+        gates = input_projection(x, p.weight_ih, bias_sum(p.bias_ih, p.bias_hh))  # (T, B, 3H)
+        hidden = hidden_all = x.new_empty(T, B, H)  # (T, B, H) v = r ⊙ h̃
     hs = x.new_empty(T + 1, B, H)  # (T+1, B, H)
     hs[s.first] = h0
-    HS, HID, HN = hs.unbind(0), hidden_all.unbind(0), hidden.unbind(0)
-    RZ, R, Z, N = gates[..., :2 * H].unbind(0), *(v.unbind(0) for v in gates.chunk(3, 2))
-    MU = None if mu is None else mu.expand(T, B, H).unbind(0)
-    W_hh_t, W_rz_t, W_n_t = p.weight_hh.t(), p.weight_hh[:2 * H].t(), p.weight_hh[2 * H:].t()
-    h_rec = x.new_empty(B, H) if q is not None else None
-    h_new = x.new_empty(B, H) if mu is not None else None
-    for t in s.order:
-        h_prev, h_next = HS[t + s.offset], HS[t + 1 - s.offset]
-        h_in = h_prev if q is None else torch.mul(h_prev, q, out=h_rec)  # h̃ = q ⊙ h_{t-1}
-        if reset_after:
-            if b_hh is None:
-                torch.mm(h_in, W_hh_t, out=HID[t])  # W_hh h̃
-            else:
-                torch.addmm(b_hh, h_in, W_hh_t, out=HID[t])  # W_hh h̃ + b_hh
-            RZ[t].add_(HID[t][:, :2 * H]).sigmoid_()  # (1), (2)
-            N[t].addcmul_(R[t], HN[t]).tanh_()  # (3a)
-        else:
-            RZ[t].addmm_(h_in, W_rz_t).sigmoid_()  # (1), (2)
-            N[t].addmm_(torch.mul(R[t], h_in, out=HN[t]), W_n_t).tanh_()  # (3b)
-        h_out = h_next if h_new is None else h_new
-        torch.lerp(N[t], h_prev, Z[t], out=h_out)  # (4) n + z ⊙ (h_{t-1} - n)
-        if MU is not None:
-            torch.lerp(h_prev, h_new, MU[t], out=h_next)  # (M)
+    loop = extension.op("gru_forward_loop", x) or _gru_loops.forward_loop  # the time loop: C++ or PyTorch
+    loop(gates, hs, hidden_all, p.weight_hh, p.bias_hh if reset_after else None,
+         None if mu is None else mu.contiguous(), noise.recurrent, reset_after, reverse)
     out = hs[s.next] * mask if mask is not None else hs[s.next].clone()  # (Y) (T, B, H)
-    return out, hs[s.last].clone(), GRUCache(x, p.weight_ih, p.weight_hh, gates, hs, hidden, mask, mu, q)
+    return out, hs[s.last].clone(), GRUCache(x, p.weight_ih, p.weight_hh, gates, hs, hidden, mask, mu, noise.recurrent)
 
 
 class GRUGrads(NamedTuple):
@@ -96,48 +76,13 @@ def backward(dout: Tensor, dh_n: Tensor, cache: GRUCache, reverse: bool, reset_a
     x, W_ih, W_hh, gates, hs, hidden, mask, mu, q = cache
     T, B, H = hidden.shape
     s = steps(T, reverse)
-    r, z, n = gates.chunk(3, 2)  # 3 x (T, B, H)
-    h_prev = hs[s.prev]  # (T, B, H) h_{t-1} of every step
-    h_in = h_prev if q is None else h_prev * q  # (T, B, H) h̃
-    # the local derivatives of the pointwise chain, for all steps at once
-    k = torch.empty_like(gates)  # (T, B, 3H): ∂a_n/∂a_r, ∂h'/∂a_z, ∂h'/∂a_n
-    k_r, k_z, k_n = k.chunk(3, 2)
-    torch.mul(hidden if reset_after else h_in, sigmoid_grad(r), out=k_r)  # (3a) W_hn h̃ + b_hn | (3b) h̃, times (1)
-    torch.mul(h_prev - n, sigmoid_grad(z), out=k_z)  # (4), (2)
-    torch.mul(1 - z, tanh_grad(n), out=k_n)  # (4), (3)
-    dy = dout if mask is None else dout * mask  # (Y)
+    dy = dout.contiguous() if mask is None else dout * mask  # (Y)
+    dh = dh_n.clone()  # gradient of the final state in, of the initial state out
     da = torch.empty_like(gates)  # (T, B, 3H) gradients of the pre-activations a_r, a_z, a_n
-    dhid = torch.empty_like(hidden)  # (T, B, H) gradient of W_hn h̃ + b_hn (3a) or of r ⊙ h̃ (3b)
-    DY, DA, DHID, ZS, RS = dy.unbind(0), da.unbind(0), dhid.unbind(0), z.unbind(0), r.unbind(0)
-    DA_R, DA_N = (v.unbind(0) for v in da.chunk(3, 2)[::2])
-    DA_ZN, K_ZN = (v[..., H:].unflatten(-1, (2, H)).unbind(0) for v in (da, k))  # (B, 2, H) per step
-    K_R = k_r.unbind(0)
-    MU = None if mu is None else mu.expand(T, B, H).unbind(0)
-    W_rz, W_n = W_hh[:2 * H], W_hh[2 * H:]  # (2H, H), (H, H)
-    dh = dh_n + DY[s.order[-1]]  # (Y)
-    for j in reversed(range(T)):
-        t = s.order[j]
-        dh_new = dh if MU is None else dh * MU[t]  # (M)
-        torch.mul(dh_new.unsqueeze(1), K_ZN[t], out=DA_ZN[t])  # (4), (2), (3): da_z, da_n
-        if reset_after:
-            torch.mul(DA_N[t], K_R[t], out=DA_R[t])  # (3a), (1) da_r
-            torch.mul(DA_N[t], RS[t], out=DHID[t])  # (3a) d(W_hn h̃ + b_hn)
-        else:
-            torch.mm(DA_N[t], W_n, out=DHID[t])  # (3b) d(r ⊙ h̃)
-            torch.mul(DHID[t], K_R[t], out=DA_R[t])  # (3b), (1) da_r
-        dh_in = DA[t][:, :2 * H] @ W_rz  # (1), (2) through W_h{r,z} h̃
-        if reset_after:
-            dh_in.addmm_(DHID[t], W_n)  # (3a) through W_hn h̃
-        else:
-            dh_in.addcmul_(DHID[t], RS[t])  # (3b) through r ⊙ h̃
-        if q is not None:
-            dh_in.mul_(q)  # h̃ = q ⊙ h_{t-1}
-        dh_in.addcmul_(dh_new, ZS[t])  # (4) z ⊙ h_{t-1}
-        if MU is not None:
-            dh_in.add_(dh).sub_(dh_new)  # (M) (1 - μ) dh_t
-        if j > 0:
-            dh_in.add_(DY[s.order[j - 1]])  # (Y) of the step before
-        dh = dh_in
+    dhid = torch.empty_like(hidden, memory_format=torch.contiguous_format)  # (T, B, H) du (3a) or dv (3b)
+    loop = extension.op("gru_backward_loop", x) or _gru_loops.backward_loop  # the time loop: C++ or PyTorch
+    loop(dy, dh, da, dhid, gates, hs, hidden, W_hh, None if mu is None else mu.contiguous(), q, reset_after, reverse)
+    h_in = hs[s.prev] if q is None else hs[s.prev] * q  # (T, B, H) h̃ of every step
     # weight and input gradients: GEMMs over all T*B rows
     rows = T * B
     da2, dhid2, h_in2 = da.view(rows, 3 * H), dhid.view(rows, H), h_in.reshape(rows, H)

@@ -31,8 +31,10 @@ from torch.autograd.function import once_differentiable
 
 from ..cells import LSTMParams, LSTMState
 from ..cells._noise import NO_NOISE, ScanNoise
-from ._common import (LN_EPS, LayerNormCache, bias_sum, blend_weight, input_projection, layer_norm,
-                      layer_norm_backward, sigmoid_grad, steps, sum_rows, tanh_grad)
+from . import _extension as extension
+from . import _lstm_loops
+from ._common import (LayerNormCache, bias_sum, blend_weight, input_projection, layer_norm, layer_norm_backward,
+                      steps, sum_rows)
 
 
 class LSTMCache(NamedTuple):
@@ -61,73 +63,28 @@ def forward(x: Tensor, state0: LSTMState, p: LSTMParams, mask: Tensor | None, re
     T, B, _ = x.shape
     H, P = p.weight_hh.shape[0] // 4, p.weight_hh.shape[1]
     s = steps(T, reverse)
-    q = noise.recurrent
     mu_h, mu_c = blend_weight(mask, noise.zoneout_h), blend_weight(mask, noise.zoneout_c)
-    peephole, proj, ln = p.weight_ci is not None, p.weight_hr is not None, p.ln_hh_weight is not None
+    ln, ln_c = p.ln_hh_weight is not None, p.ln_cell_weight is not None
     # (0) / (L1): the input part of the gates for all steps in one GEMM (and one layer norm)
-    ln_ih = None
+    ln_ih = (None, None)
     if ln:
         gates, ln_ih = layer_norm(input_projection(x, p.weight_ih, None), p.ln_ih_weight, bias_sum(p.bias_ih, p.bias_hh))
     else:
         gates = input_projection(x, p.weight_ih, bias_sum(p.bias_ih, p.bias_hh))  # (T, B, 4H)
     hs, cs = x.new_empty(T + 1, B, P), x.new_empty(T + 1, B, H)
     hs[s.first], cs[s.first] = state0.h, state0.c
-    c_new = cs[s.next] if mu_c is None else x.new_empty(T, B, H)
-    tc = x.new_empty(T, B, H)
-    m = x.new_empty(T, B, H) if proj else None
-    z_hh = x.new_empty(T, B, 4 * H) if ln else None
-    # per-step views, made once
-    HS, CS, CN, TC = hs.unbind(0), cs.unbind(0), c_new.unbind(0), tc.unbind(0)
-    A, IF, I, F, G, O = gates.unbind(0), *(v.unbind(0) for v in _gate_views(gates))
-    M = m.unbind(0) if proj else None
-    MU_H = None if mu_h is None else mu_h.expand(T, B, P).unbind(0)
-    MU_C = None if mu_c is None else mu_c.expand(T, B, H).unbind(0)
-    Z_HH = z_hh.unbind(0) if ln else None
-    W_hh_t = p.weight_hh.t()  # (P, 4H)
-    W_hr_t = p.weight_hr.t() if proj else None  # (H, P)
-    w_cif = torch.stack([p.weight_ci, p.weight_cf]) if peephole else None  # (2, H)
-    h_rec = x.new_empty(B, P) if q is not None else None
-    h_new = x.new_empty(B, P) if mu_h is not None else None
-    hh_stats, c_stats = [], []
-    for t in s.order:
-        h_prev, c_prev, h_next = HS[t + s.offset], CS[t + s.offset], HS[t + 1 - s.offset]
-        h_in = h_prev if q is None else torch.mul(h_prev, q, out=h_rec)  # h̃ = q ⊙ h_{t-1}
-        if ln:
-            z_ln, *stats = torch.native_layer_norm(torch.mm(h_in, W_hh_t, out=Z_HH[t]), (4 * H,), p.ln_hh_weight,
-                                                   None, LN_EPS)
-            A[t].add_(z_ln)  # (L1) + LN(W_hh h̃; γ_hh)
-            hh_stats.append(stats)
-        else:
-            A[t].addmm_(h_in, W_hh_t)  # (0) + W_hh h̃
-        if peephole:
-            IF[t].addcmul_(w_cif, c_prev.unsqueeze(1))  # (1), (2) + w_ci ⊙ c_{t-1}, w_cf ⊙ c_{t-1}
-        IF[t].sigmoid_()  # (1), (2)
-        G[t].tanh_()  # (3)
-        c = torch.mul(F[t], c_prev, out=CN[t]).addcmul_(I[t], G[t])  # (4)
-        if cell_clip is not None:
-            c.clamp_(-cell_clip, cell_clip)  # (4')
-        if peephole:
-            O[t].addcmul_(p.weight_co, c)  # (5) + w_co ⊙ c'
-        O[t].sigmoid_()  # (5)
-        if p.ln_cell_weight is not None:
-            c_hat, *stats = torch.native_layer_norm(c, (H,), p.ln_cell_weight, p.ln_cell_bias, LN_EPS)  # (L2)
-            torch.tanh(c_hat, out=TC[t])  # (6)
-            c_stats.append(stats)
-        else:
-            torch.tanh(c, out=TC[t])  # (6)
-        h_out = h_next if h_new is None else h_new  # where h' goes: the state itself, or a buffer to blend from
-        if proj:
-            torch.mm(torch.mul(O[t], TC[t], out=M[t]), W_hr_t, out=h_out)  # (6), (7)
-        else:
-            torch.mul(O[t], TC[t], out=h_out)  # (6), (7)
-        if MU_H is not None:
-            torch.lerp(h_prev, h_new, MU_H[t], out=h_next)  # (M)
-        if MU_C is not None:
-            torch.lerp(c_prev, c, MU_C[t], out=CS[t + 1 - s.offset])  # (M)
+    c_new = cs[s.next] if mu_c is None else x.new_empty(T, B, H)  # (T, B, H) c'
+    tc = x.new_empty(T, B, H)  # (T, B, H) tanh(c') or tanh(ĉ)
+    m = x.new_empty(T, B, H) if p.weight_hr is not None else None  # (T, B, H)
+    z_hh, hh_mean, hh_rstd = (x.new_empty(T, B, 4 * H), x.new_empty(T, B, 1), x.new_empty(T, B, 1)) if ln else (None,) * 3
+    c_mean, c_rstd = (x.new_empty(T, B, 1), x.new_empty(T, B, 1)) if ln_c else (None, None)
+    loop = extension.op("lstm_forward_loop", x) or _lstm_loops.forward_loop  # the time loop: C++ or PyTorch
+    loop(gates, hs, cs, c_new, tc, m, z_hh, hh_mean, hh_rstd, c_mean, c_rstd, p.weight_hh, p.weight_hr, p.weight_ci,
+         p.weight_cf, p.weight_co, p.ln_hh_weight, p.ln_cell_weight, p.ln_cell_bias, _dense(mu_h), _dense(mu_c),
+         noise.recurrent, cell_clip, reverse)
     out = hs[s.next] * mask if mask is not None else hs[s.next].clone()  # (Y) (T, B, P|H)
-    cache = LSTMCache(x, gates, hs, cs, c_new, tc, m, mask, mu_h, mu_c, q,
-                      *(ln_ih if ln else (None, None)), z_hh, *_stack_stats(hh_stats, s.order),
-                      *_stack_stats(c_stats, s.order))
+    cache = LSTMCache(x, gates, hs, cs, c_new, tc, m, mask, mu_h, mu_c, noise.recurrent, *ln_ih, z_hh, hh_mean,
+                      hh_rstd, c_mean, c_rstd)
     return out, LSTMState(hs[s.last].clone(), cs[s.last].clone()), cache
 
 
@@ -140,78 +97,25 @@ class LSTMGrads(NamedTuple):
 
 def backward(dout: Tensor, dh_n: Tensor, dc_n: Tensor, p: LSTMParams, cache: LSTMCache, reverse: bool,
              cell_clip: float | None = None, need_dx: bool = True) -> LSTMGrads:
-    x, gates, hs, cs, c_new, tc, m, mask, mu_h, mu_c, q = cache[:11]
+    x, gates, mask = cache.x, cache.gates, cache.mask
     T, B, _ = gates.shape
     H, P = p.weight_hh.shape[0] // 4, p.weight_hh.shape[1]
     s = steps(T, reverse)
-    peephole, proj, ln, ln_c = (p.weight_ci is not None, p.weight_hr is not None, p.ln_hh_weight is not None,
-                                p.ln_cell_weight is not None)
-    i, f, g, o = gates.chunk(4, 2)  # 4 x (T, B, H)
-    c_prev = cs[s.prev]  # (T, B, H) c_{t-1} of every step
-    # the local derivatives of the pointwise chain, for all steps at once
-    k = torch.empty_like(gates)  # (T, B, 4H): ∂c'/∂a_i, ∂c'/∂a_f, ∂c'/∂a_g, ∂m/∂a_o
-    k_i, k_f, k_g, k_o = k.chunk(4, 2)
-    torch.mul(g, sigmoid_grad(i), out=k_i)  # (4), (1)
-    torch.mul(c_prev, sigmoid_grad(f), out=k_f)  # (4), (2)
-    torch.mul(i, tanh_grad(g), out=k_g)  # (4), (3)
-    torch.mul(tc, sigmoid_grad(o), out=k_o)  # (6), (5)
-    k_c = o * tanh_grad(tc)  # (6) ∂m/∂c' (∂m/∂ĉ with layer norm)
-    clip_pass = (c_new.abs() < cell_clip).to(c_new.dtype) if cell_clip is not None else None  # (4')
-    ln_c_cache = _ln_cache(c_new, cache.ln_c_mean, cache.ln_c_rstd) if ln_c else None
-    ln_hh_cache = _ln_cache(cache.z_hh, cache.ln_hh_mean, cache.ln_hh_rstd) if ln else None
-    dy = dout if mask is None else dout * mask  # (Y)
+    ln, ln_c = p.ln_hh_weight is not None, p.ln_cell_weight is not None
+    dy = dout.contiguous() if mask is None else dout * mask  # (Y) (T, B, P)
+    dh, dc = dh_n.clone(), dc_n.clone()  # gradients of the final state in, of the initial state out
     da = torch.empty_like(gates)  # (T, B, 4H) gradient of the gate pre-activations
-    dz_hh = torch.empty_like(gates) if ln else da  # (T, B, 4H) gradient of W_hh h̃
-    dh_new_all = x.new_empty(T, B, P) if proj else None  # (T, B, P) dh' for dW_hr
+    dz_hh = torch.empty_like(gates) if ln else None  # (T, B, 4H) gradient of W_hh h̃ before its layer norm
+    dh_new_all = x.new_empty(T, B, P) if p.weight_hr is not None else None  # (T, B, P) dh' for dW_hr
     dc_hat = x.new_empty(T, B, H) if ln_c else None  # (T, B, H) dĉ for dγ_c, dβ_c
-    DY, DA, DZ_HH, K, K_O, K_C = dy.unbind(0), da.unbind(0), dz_hh.unbind(0), k.unbind(0), k_o.unbind(0), k_c.unbind(0)
-    DA_IFG, K_IFG = (v[..., :3 * H].unflatten(-1, (3, H)).unbind(0) for v in (da, k))  # (B, 3, H) per step
-    DA_I, DA_F, _, DA_O = (v.unbind(0) for v in da.chunk(4, 2))
-    FS = f.unbind(0)
-    MU_H = None if mu_h is None else mu_h.expand(T, B, P).unbind(0)
-    MU_C = None if mu_c is None else mu_c.expand(T, B, H).unbind(0)
-    W_hh, W_hr = p.weight_hh, p.weight_hr
-    dh, dc = dh_n + DY[s.order[-1]], dc_n  # (Y); gradients of the state after the step
-    for n in reversed(range(T)):
-        t = s.order[n]
-        dh_new = dh if MU_H is None else dh * MU_H[t]  # (M)
-        if proj:
-            dh_new_all[t] = dh_new
-            dm = dh_new @ W_hr  # (7) (B, H)
-        else:
-            dm = dh_new  # (7)
-        torch.mul(dm, K_O[t], out=DA_O[t])  # (6), (5) da_o
-        dtc = dm * K_C[t]  # (6) gradient of c' (of ĉ with layer norm) through m
-        if ln_c:
-            dc_hat[t] = dtc
-            dtc = layer_norm_backward(dtc, LayerNormCache(ln_c_cache.z_hat[t], ln_c_cache.rstd[t]), p.ln_cell_weight)  # (L2)
-        dc_carry = dc if MU_C is None else dc * MU_C[t]  # (M) the part of dc_t that reaches c'
-        dcn = dtc.add_(dc_carry)  # dc'
-        if peephole:
-            dcn.addcmul_(p.weight_co, DA_O[t])  # (5) w_co ⊙ c'
-        if clip_pass is not None:
-            dcn.mul_(clip_pass[t])  # (4')
-        torch.mul(dcn.unsqueeze(1), K_IFG[t], out=DA_IFG[t])  # (4), (1)-(3): da_i, da_f, da_g
-        dc_prev = dcn * FS[t]  # (4) f ⊙ c_{t-1}
-        if peephole:
-            dc_prev.addcmul_(p.weight_ci, DA_I[t]).addcmul_(p.weight_cf, DA_F[t])  # (1), (2) w_c* ⊙ c_{t-1}
-        if MU_C is not None:
-            dc_prev.add_(dc).sub_(dc_carry)  # (M) (1 - μ^c) dc_t
-        if ln:
-            DZ_HH[t].copy_(layer_norm_backward(DA[t], LayerNormCache(ln_hh_cache.z_hat[t], ln_hh_cache.rstd[t]),
-                                               p.ln_hh_weight))  # (L1)
-        dy_before = DY[s.order[n - 1]] if n > 0 else None  # (Y) of the step before
-        if dy_before is not None and q is None and MU_H is None:
-            dh_prev = torch.addmm(dy_before, DZ_HH[t], W_hh)  # (0) W_hh h̃, plus (Y)
-        else:
-            dh_prev = DZ_HH[t] @ W_hh  # (0) gradient of h̃
-            if q is not None:
-                dh_prev.mul_(q)  # h̃ = q ⊙ h_{t-1}
-            if MU_H is not None:
-                dh_prev.add_(dh).sub_(dh_new)  # (M) (1 - μ^h) dh_t
-            if dy_before is not None:
-                dh_prev.add_(dy_before)  # (Y)
-        dh, dc = dh_prev, dc_prev
+    loop = extension.op("lstm_backward_loop", x) or _lstm_loops.backward_loop  # the time loop: C++ or PyTorch
+    loop(dy, dh, dc, da, dz_hh, dh_new_all, dc_hat, gates, cache.cs, cache.c_new, cache.tc, cache.z_hh,
+         cache.ln_hh_mean, cache.ln_hh_rstd, cache.ln_c_mean, cache.ln_c_rstd, p.weight_hh, p.weight_hr, p.weight_ci,
+         p.weight_cf, p.weight_co, p.ln_hh_weight, p.ln_cell_weight, _dense(cache.mu_h), _dense(cache.mu_c),
+         cache.recurrent, cell_clip, reverse)
+    dz_hh = da if dz_hh is None else dz_hh
+    ln_hh_cache = _ln_cache(cache.z_hh, cache.ln_hh_mean, cache.ln_hh_rstd) if ln else None
+    ln_c_cache = _ln_cache(cache.c_new, cache.ln_c_mean, cache.ln_c_rstd) if ln_c else None
     # after the loop: the input part of (0) / (L1) for all steps at once
     ln_ih_cache = LayerNormCache(cache.ln_ih_hat, cache.ln_ih_rstd) if ln else None
     dz_ih = layer_norm_backward(da, ln_ih_cache, p.ln_ih_weight) if ln else da  # (L1) (T, B, 4H) gradient of W_ih x
@@ -245,19 +149,9 @@ def _param_grads(x, da, dz_ih, dz_hh, dh_new_all, dc_hat, p, cache, s, ln_ih_cac
     return LSTMParams(dW_ih, dW_hh, db, db, w_ci, w_cf, w_co, W_hr, g_ih, g_hh, g_c, b_c)
 
 
-def _gate_views(gates: Tensor) -> tuple[Tensor, ...]:
-    """(T, B, 4H) -> the views (i and f as one (T, B, 2, H) block, i, f, g, o)."""
-    H = gates.shape[2] // 4
-    return (gates[..., :2 * H].unflatten(-1, (2, H)), *gates.chunk(4, 2))
-
-
-def _stack_stats(stats: list[list[Tensor]], order: range) -> tuple[Tensor | None, Tensor | None]:
-    """Per-step layer-norm (mean, rstd), collected in processing order, as (T, B, 1) tensors in time order."""
-    if not stats:
-        return None, None
-    if order.step < 0:
-        stats = stats[::-1]
-    return tuple(torch.stack(column) for column in zip(*stats))
+def _dense(mu: Tensor | None) -> Tensor | None:
+    """μ as a contiguous tensor for the loops ((T, B, 1) stays (T, B, 1): the loops broadcast it)."""
+    return None if mu is None else mu.contiguous()
 
 
 def _ln_cache(z: Tensor, mean: Tensor, rstd: Tensor) -> LayerNormCache:
