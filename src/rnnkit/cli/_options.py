@@ -22,6 +22,23 @@ def hidden_sizes(text: str) -> list[int]:
     return sizes
 
 
+def batch_size(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'auto', got {text!r}")
+    return value
+
+
+def auto_batch_size(num_sequences: int) -> int:
+    """About 16 optimiser steps per epoch, within [8, 32]."""
+    return min(32, max(8, num_sequences // 16))
+
+
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("data")
     group.add_argument("--scaling", choices=SCALINGS, default="standard",
@@ -65,7 +82,9 @@ def add_training_arguments(parser: argparse.ArgumentParser, epochs: int = 100) -
     defaults = TrainConfig()
     group = parser.add_argument_group("training")
     group.add_argument("--epochs", type=int, default=epochs, help="maximum epochs (default: %(default)s)")
-    group.add_argument("--batch-size", type=int, default=defaults.batch_size, help="(default: %(default)s)")
+    group.add_argument("--batch-size", type=batch_size, default="auto",
+                       help="sequences per batch, or 'auto': about 16 updates per epoch, between 8 and 32 "
+                            "(small data sets need small batches) (default: %(default)s)")
     group.add_argument("--optimizer", choices=("adam", "sgd", "rmsprop"), default=defaults.optimizer,
                        help="(default: %(default)s)")
     group.add_argument("--lr", type=float, default=defaults.lr, help="learning rate (default: %(default)s)")
@@ -100,9 +119,13 @@ def model_settings(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def train_config(args: argparse.Namespace) -> TrainConfig:
+def train_config(args: argparse.Namespace, num_sequences: int | None = None) -> TrainConfig:
+    """The training settings; ``--batch-size auto`` is resolved for ``num_sequences`` training sequences."""
+    size = args.batch_size
+    if size == "auto":
+        size = TrainConfig().batch_size if num_sequences is None else auto_batch_size(num_sequences)
     return TrainConfig(
-        epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer, lr=args.lr,
+        epochs=args.epochs, batch_size=size, optimizer=args.optimizer, lr=args.lr,
         momentum=args.momentum, weight_decay=args.weight_decay, clip_norm=args.clip_norm or None,
         clip_value=args.clip_value, tbptt=args.tbptt, patience=args.patience or None, min_delta=args.min_delta,
         stop_rule=args.stop_rule, lr_schedule=args.lr_schedule, seed=args.seed, device=args.device,

@@ -96,8 +96,6 @@ def read_grid(path: str | None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
 
 def run(args: argparse.Namespace) -> int:
     grid, overrides = read_grid(args.grid)
-    base = train_config(args)
-    config = type(base).from_dict({**base.to_dict(), **overrides})
     out = Path(args.out)
     console = Console(stderr=True)
     rows: list[dict[str, Any]] = []
@@ -106,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
     for source in args.data:
         prepared = prepare_data(data_config(args, source))  # loaded and scaled once for every architecture
         dataset = prepared.train.name
+        base = train_config(args, len(prepared.train))
+        config = type(base).from_dict({**base.to_dict(), **overrides})
         histories, best = {}, None
         for architecture in grid:
             settings = {**architecture}
@@ -137,7 +137,8 @@ def run(args: argparse.Namespace) -> int:
     reports.write_comparison_report(
         out / "report.html", rows, figures=figures,
         title="RNN vs LSTM vs GRU", subtitle=f"{len(rows)} runs on {', '.join(args.data)} in {seconds:.0f} s",
-        config={"training": config.to_dict(), "scaling": args.scaling, "test_fraction": args.test_fraction,
+        config={"training": {k: v for k, v in config.to_dict().items() if k != "batch_size"},
+                "batch_size": args.batch_size, "scaling": args.scaling, "test_fraction": args.test_fraction,
                 "validation_fraction": args.validation_fraction, "seed": args.seed})
     _print_table(console, rows)
     console.print(f"{len(rows)} runs in {seconds:.0f} s; report: {out / 'report.html'}")

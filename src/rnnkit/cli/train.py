@@ -5,8 +5,9 @@ import argparse
 
 from rich.console import Console
 
-from ._options import add_data_arguments, add_model_arguments, add_training_arguments, data_config, model_settings, train_config
-from ._study import train_run
+from ._options import (add_data_arguments, add_model_arguments, add_training_arguments, data_config, model_settings,
+                       train_config)
+from ._study import prepare_data, train_run
 
 DESCRIPTION = """Train a recurrent sequence classifier on a bundled data set or your own files.
 
@@ -33,8 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
-    result = train_run(data_config(args, args.data), model_settings(args), train_config(args), args.out,
-                       progress=not args.quiet)
+    data = data_config(args, args.data)
+    prepared = prepare_data(data)
+    result = train_run(data, model_settings(args), train_config(args, len(prepared.train)), args.out,
+                       prepared=prepared, progress=not args.quiet)
     m = result.metrics
     console.print(f"[bold]{m['cell'].upper()} {m['architecture']}[/] on {m['dataset']}: "
                   f"train accuracy {m['train_accuracy']:.4f}, test accuracy [bold]{m['test_accuracy']:.4f}[/] "
