@@ -60,7 +60,7 @@ def forward(x: Tensor, h0: Tensor, p: GRUParams, mask: Tensor | None, reverse: b
     hs[s.first] = h0
     loop = extension.op("gru_forward_loop", x) or _gru_loops.forward_loop  # the time loop: C++ or PyTorch
     loop(gates, hs, hidden_all, p.weight_hh, p.bias_hh if reset_after else None,
-         None if mu is None else mu.contiguous(), noise.recurrent, reset_after, reverse)
+         None if mu is None else mu.expand(T, B, H).contiguous(), noise.recurrent, reset_after, reverse)
     out = hs[s.next] * mask if mask is not None else hs[s.next].clone()  # (Y) (T, B, H)
     return out, hs[s.last].clone(), GRUCache(x, p.weight_ih, p.weight_hh, gates, hs, hidden, mask, mu, noise.recurrent)
 
@@ -81,7 +81,8 @@ def backward(dout: Tensor, dh_n: Tensor, cache: GRUCache, reverse: bool, reset_a
     da = torch.empty_like(gates)  # (T, B, 3H) gradients of the pre-activations a_r, a_z, a_n
     dhid = torch.empty_like(hidden, memory_format=torch.contiguous_format)  # (T, B, H) du (3a) or dv (3b)
     loop = extension.op("gru_backward_loop", x) or _gru_loops.backward_loop  # the time loop: C++ or PyTorch
-    loop(dy, dh, da, dhid, gates, hs, hidden, W_hh, None if mu is None else mu.contiguous(), q, reset_after, reverse)
+    loop(dy, dh, da, dhid, gates, hs, hidden, W_hh, None if mu is None else mu.expand(T, B, H).contiguous(), q,
+         reset_after, reverse)
     h_in = hs[s.prev] if q is None else hs[s.prev] * q  # (T, B, H) h̃ of every step
     # weight and input gradients: GEMMs over all T*B rows
     rows = T * B

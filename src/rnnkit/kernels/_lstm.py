@@ -80,7 +80,7 @@ def forward(x: Tensor, state0: LSTMState, p: LSTMParams, mask: Tensor | None, re
     c_mean, c_rstd = (x.new_empty(T, B, 1), x.new_empty(T, B, 1)) if ln_c else (None, None)
     loop = extension.op("lstm_forward_loop", x) or _lstm_loops.forward_loop  # the time loop: C++ or PyTorch
     loop(gates, hs, cs, c_new, tc, m, z_hh, hh_mean, hh_rstd, c_mean, c_rstd, p.weight_hh, p.weight_hr, p.weight_ci,
-         p.weight_cf, p.weight_co, p.ln_hh_weight, p.ln_cell_weight, p.ln_cell_bias, _dense(mu_h), _dense(mu_c),
+         p.weight_cf, p.weight_co, p.ln_hh_weight, p.ln_cell_weight, p.ln_cell_bias, _dense(mu_h, P), _dense(mu_c, H),
          noise.recurrent, cell_clip, reverse)
     out = hs[s.next] * mask if mask is not None else hs[s.next].clone()  # (Y) (T, B, P|H)
     cache = LSTMCache(x, gates, hs, cs, c_new, tc, m, mask, mu_h, mu_c, noise.recurrent, *ln_ih, z_hh, hh_mean,
@@ -111,7 +111,7 @@ def backward(dout: Tensor, dh_n: Tensor, dc_n: Tensor, p: LSTMParams, cache: LST
     loop = extension.op("lstm_backward_loop", x) or _lstm_loops.backward_loop  # the time loop: C++ or PyTorch
     loop(dy, dh, dc, da, dz_hh, dh_new_all, dc_hat, gates, cache.cs, cache.c_new, cache.tc, cache.z_hh,
          cache.ln_hh_mean, cache.ln_hh_rstd, cache.ln_c_mean, cache.ln_c_rstd, p.weight_hh, p.weight_hr, p.weight_ci,
-         p.weight_cf, p.weight_co, p.ln_hh_weight, p.ln_cell_weight, _dense(cache.mu_h), _dense(cache.mu_c),
+         p.weight_cf, p.weight_co, p.ln_hh_weight, p.ln_cell_weight, _dense(cache.mu_h, P), _dense(cache.mu_c, H),
          cache.recurrent, cell_clip, reverse)
     dz_hh = da if dz_hh is None else dz_hh
     ln_hh_cache = _ln_cache(cache.z_hh, cache.ln_hh_mean, cache.ln_hh_rstd) if ln else None
@@ -149,9 +149,9 @@ def _param_grads(x, da, dz_ih, dz_hh, dh_new_all, dc_hat, p, cache, s, ln_ih_cac
     return LSTMParams(dW_ih, dW_hh, db, db, w_ci, w_cf, w_co, W_hr, g_ih, g_hh, g_c, b_c)
 
 
-def _dense(mu: Tensor | None) -> Tensor | None:
-    """μ as a contiguous tensor for the loops ((T, B, 1) stays (T, B, 1): the loops broadcast it)."""
-    return None if mu is None else mu.contiguous()
+def _dense(mu: Tensor | None, width: int) -> Tensor | None:
+    """μ as a contiguous (T, B, width) tensor for the loops (a lengths mask is (T, B, 1))."""
+    return None if mu is None else mu.expand(*mu.shape[:2], width).contiguous()
 
 
 def _ln_cache(z: Tensor, mean: Tensor, rstd: Tensor) -> LayerNormCache:

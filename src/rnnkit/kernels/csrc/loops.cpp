@@ -11,6 +11,7 @@
 #include <ATen/ops/addmm.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/mm.h>
+#include <ATen/ops/ones.h>
 #include <ATen/ops/zeros.h>
 #include <torch/library.h>
 
@@ -18,6 +19,7 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <type_traits>
 
 using at::Tensor;
 using OptTensor = std::optional<Tensor>;
@@ -44,14 +46,26 @@ template <typename F> inline void rows(int64_t B, int64_t width, const F& f) {
   });
 }
 
-// (M) s_t = μ ⊙ s' + (1 - μ) ⊙ s_{t-1}; μ is (T, B, 1) or (T, B, W)
-template <typename T>
-void blend(T* out, const T* prev, const T* fresh, const T* mu, int64_t t, int64_t B, int64_t W, int64_t mu_width) {
+// f(flag) with the flag a compile-time constant, so that the vectorised inner loops carry no branch
+template <typename F> inline void with_flag(bool flag, const F& f) {
+  if (flag) f(std::true_type{}); else f(std::false_type{});
+}
+
+// (M) s_t = μ ⊙ s' + (1 - μ) ⊙ s_{t-1}; μ is (T, B, W) (Python expands a (T, B, 1) mask)
+template <typename T> void blend(T* out, const T* prev, const T* fresh, const T* mu, int64_t t, int64_t B, int64_t W) {
   rows(B, W, [&](int64_t b) {
-    const T* m = mu + (t * B + b) * mu_width;
-    const int64_t ms = mu_width == 1 ? 0 : 1;
-    for (int64_t j = 0; j < W; ++j) out[b * W + j] = prev[b * W + j] + m[j * ms] * (fresh[b * W + j] - prev[b * W + j]);
+    const T *m = mu + (t * B + b) * W, *p = prev + b * W, *f = fresh + b * W;
+    T* o = out + b * W;
+#pragma omp simd
+    for (int64_t j = 0; j < W; ++j) o[j] = p[j] + m[j] * (f[j] - p[j]);
   });
+}
+
+// x ⊙ μ_t over (B, W)
+template <typename T> void scale(T* out, const T* x, const T* mu, int64_t t, int64_t B, int64_t W) {
+  const T* m = mu + t * B * W;
+#pragma omp simd
+  for (int64_t k = 0; k < B * W; ++k) out[k] = m[k] * x[k];
 }
 
 // layer norm statistics of one row: mean and 1 / sqrt(var + eps)
@@ -121,32 +135,43 @@ void lstm_forward(Tensor gates, Tensor hs, Tensor cs, Tensor c_new, Tensor tc, O
     const T* cp_all = cs.select(0, prev).data_ptr<T>();
     T *cn_all = c_new.select(0, t).data_ptr<T>(), *tc_all = tc.select(0, t).data_ptr<T>();
     T* m_all = proj ? m->select(0, t).data_ptr<T>() : h_out;
-    rows(B, G, [&](int64_t b) {
-      T *gb = g + b * G, *cn = cn_all + b * H, *th = tc_all + b * H, *mo = m_all + b * H;
-      const T* cp = cp_all + b * H;
+    with_flag(ln_c, [&](auto LN_C) {
+      rows(B, G, [&](int64_t b) {
+        T *const gb = g + b * G, *const cn = cn_all + b * H, *const th = tc_all + b * H, *const mo = m_all + b * H;
+        const T *const cp = cp_all + b * H, *const ci = wci, *const cf = wcf, *const co = wco;
+        const T c_max = C;
 #pragma omp simd
-      for (int64_t j = 0; j < H; ++j) {
-        const T i = sigmoid(gb[j] + wci[j] * cp[j]);                     // (1)
-        const T f = sigmoid(gb[H + j] + wcf[j] * cp[j]);                 // (2)
-        const T gg = std::tanh(gb[2 * H + j]);                           // (3)
-        const T c = std::min(std::max(f * cp[j] + i * gg, -C), C);       // (4), (4')
-        const T o = sigmoid(gb[3 * H + j] + wco[j] * c);                 // (5)
-        gb[j] = i, gb[H + j] = f, gb[2 * H + j] = gg, gb[3 * H + j] = o, cn[j] = c;
-        if (!ln_c) th[j] = std::tanh(c), mo[j] = o * th[j];              // (6)
-      }
-      if (ln_c) {  // (L2) ĉ = LN(c'; γ_c, β_c), (6) m = o ⊙ tanh(ĉ)
-        const T *gamma = ptr<T>(ln_c_w), *beta = ptr<T>(ln_c_b);
-        T &mean = ptr<T>(c_mean)[t * B + b], &rstd = ptr<T>(c_rstd)[t * B + b];
-        row_stats(cn, H, mean, rstd);
-        for (int64_t j = 0; j < H; ++j) th[j] = std::tanh(gamma[j] * (cn[j] - mean) * rstd + beta[j]), mo[j] = gb[3 * H + j] * th[j];
-      }
+        for (int64_t j = 0; j < H; ++j) {
+          const T i = sigmoid(gb[j] + ci[j] * cp[j]);                      // (1)
+          const T f = sigmoid(gb[H + j] + cf[j] * cp[j]);                  // (2)
+          const T gg = std::tanh(gb[2 * H + j]);                           // (3)
+          const T c = std::min(std::max(f * cp[j] + i * gg, -c_max), c_max);  // (4), (4')
+          const T o = sigmoid(gb[3 * H + j] + co[j] * c);                  // (5)
+          gb[j] = i, gb[H + j] = f, gb[2 * H + j] = gg, gb[3 * H + j] = o, cn[j] = c;
+          if constexpr (!decltype(LN_C)::value) {
+            const T tanh_c = std::tanh(c);                                 // (6)
+            th[j] = tanh_c, mo[j] = o * tanh_c;
+          }
+        }
+        if constexpr (decltype(LN_C)::value) {  // (L2) ĉ = LN(c'; γ_c, β_c), (6) m = o ⊙ tanh(ĉ)
+          const T *const gamma = ptr<T>(ln_c_w), *const beta = ptr<T>(ln_c_b);
+          T &mean = ptr<T>(c_mean)[t * B + b], &rstd = ptr<T>(c_rstd)[t * B + b];
+          row_stats(cn, H, mean, rstd);
+          const T mn = mean, rs = rstd;
+#pragma omp simd
+          for (int64_t j = 0; j < H; ++j) {
+            const T tanh_c = std::tanh(gamma[j] * (cn[j] - mn) * rs + beta[j]);
+            th[j] = tanh_c, mo[j] = gb[3 * H + j] * tanh_c;
+          }
+        }
+      });
     });
     if (proj) {  // (7) h' = W_hr m
       Tensor out = mu_h ? h_new : h_next;
       at::mm_out(out, m->select(0, t), W_hr_t);
     }
-    if (mu_h) blend(h_next.data_ptr<T>(), h_prev.data_ptr<T>(), h_new.data_ptr<T>(), ptr<T>(mu_h), t, B, P, mu_h->size(2));
-    if (mu_c) blend(cs.select(0, next).data_ptr<T>(), cp_all, cn_all, ptr<T>(mu_c), t, B, H, mu_c->size(2));  // (M)
+    if (mu_h) blend(h_next.data_ptr<T>(), h_prev.data_ptr<T>(), h_new.data_ptr<T>(), ptr<T>(mu_h), t, B, P);  // (M)
+    if (mu_c) blend(cs.select(0, next).data_ptr<T>(), cp_all, cn_all, ptr<T>(mu_c), t, B, H);  // (M)
   }
 }
 
@@ -170,16 +195,13 @@ void lstm_backward(Tensor dy, Tensor dh, Tensor dc, Tensor da, OptTensor dz_hh, 
   Tensor dm_buf = proj ? at::empty({B, H}, dh.options()) : Tensor();
   Tensor dtc_buf = ln_c ? at::empty({B, H}, dh.options()) : Tensor();
   Tensor dh_in = at::empty({B, P}, dh.options());
+  const Tensor zeros_P = at::zeros({B, P}, dh.options()), ones_P = at::ones({B, P}, dh.options());
   const T* qq = ptr<T>(q);
   for (int64_t n = T_ - 1; n >= 0; --n) {
     const int64_t t = s.order(n), prev = t + s.offset();
     Tensor dh_new = dh_t;
     if (mu_h) {  // (M) dh' = μ^h ⊙ dh_t
-      T *out = dh_new_buf.data_ptr<T>(), *d = dh_t.data_ptr<T>();
-      const T* mu = ptr<T>(mu_h) + t * B * mu_h->size(2);
-      const int64_t w = mu_h->size(2);
-      for (int64_t b = 0; b < B; ++b)
-        for (int64_t j = 0; j < P; ++j) out[b * P + j] = mu[b * w + (w == 1 ? 0 : j)] * d[b * P + j];
+      scale(dh_new_buf.data_ptr<T>(), dh_t.data_ptr<T>(), ptr<T>(mu_h), t, B, P);
       dh_new = dh_new_buf;
     }
     Tensor dm = dh_new;
@@ -192,32 +214,42 @@ void lstm_backward(Tensor dy, Tensor dh, Tensor dc, Tensor da, OptTensor dz_hh, 
     const T *cn_all = c_new.select(0, t).data_ptr<T>(), *cp_all = cs.select(0, prev).data_ptr<T>();
     const T* dm_all = dm.data_ptr<T>();
     T *da_t = da.select(0, t).data_ptr<T>(), *dct = dc_t.data_ptr<T>();
-    const T* muc = mu_c ? ptr<T>(mu_c) + t * B * mu_c->size(2) : nullptr;
-    const int64_t muc_w = mu_c ? mu_c->size(2) : 0;
-    rows(B, G, [&](int64_t b) {
-      const T *g = gt + b * G, *th = th_all + b * H, *cn = cn_all + b * H, *cp = cp_all + b * H, *dmb = dm_all + b * H;
-      T *dab = da_t + b * G, *dcb = dct + b * H;
-      const T* dtc = nullptr;
-      if (ln_c) {  // (6) dĉ, then (L2) back to dc'
-        T *dch = ptr<T>(dc_hat) + (t * B + b) * H, *dtcb = dtc_buf.data_ptr<T>() + b * H;
-        for (int64_t j = 0; j < H; ++j) dch[j] = dmb[j] * g[3 * H + j] * (T(1) - th[j] * th[j]);
-        row_layer_norm_backward(dtcb, dch, cn, ptr<T>(c_mean)[t * B + b], ptr<T>(c_rstd)[t * B + b], ptr<T>(ln_c_w), H);
-        dtc = dtcb;
-      }
+    const T* muc_all = mu_c ? ptr<T>(mu_c) + t * B * H : nullptr;
+    with_flag(ln_c, [&](auto LN_C) {
+      with_flag(mu_c.has_value(), [&](auto MU_C) {
+        rows(B, G, [&](int64_t b) {
+          const T *const g = gt + b * G, *const th = th_all + b * H, *const cn = cn_all + b * H;
+          const T *const cp = cp_all + b * H, *const dmb = dm_all + b * H;
+          const T *const ci = wci, *const cf = wcf, *const co = wco;
+          const T *const muc = MU_C ? muc_all + b * H : nullptr;
+          T *const dab = da_t + b * G, *const dcb = dct + b * H;
+          T* dtc = nullptr;
+          const T c_max = C;
+          if constexpr (decltype(LN_C)::value) {  // (6) dĉ, then (L2) back to dc'
+            T* dch = ptr<T>(dc_hat) + (t * B + b) * H;
+            dtc = dtc_buf.data_ptr<T>() + b * H;
+            for (int64_t j = 0; j < H; ++j) dch[j] = dmb[j] * g[3 * H + j] * (T(1) - th[j] * th[j]);
+            row_layer_norm_backward(dtc, dch, cn, ptr<T>(c_mean)[t * B + b], ptr<T>(c_rstd)[t * B + b],
+                                    ptr<T>(ln_c_w), H);
+          }
 #pragma omp simd
-      for (int64_t j = 0; j < H; ++j) {
-        const T i = g[j], f = g[H + j], gg = g[2 * H + j], o = g[3 * H + j];
-        const T da_o = dmb[j] * th[j] * o * (T(1) - o);                                    // (6), (5)
-        const T mu = muc ? muc[b * muc_w + (muc_w == 1 ? 0 : j)] : T(1);
-        T dcn = (ln_c ? dtc[j] : dmb[j] * o * (T(1) - th[j] * th[j])) + mu * dcb[j];      // (6), (M)
-        dcn += wco[j] * da_o;                                                              // (5)
-        dcn = std::abs(cn[j]) < C ? dcn : T(0);                                            // (4')
-        const T da_i = dcn * gg * i * (T(1) - i);                                          // (4), (1)
-        const T da_f = dcn * cp[j] * f * (T(1) - f);                                       // (4), (2)
-        const T da_g = dcn * i * (T(1) - gg * gg);                                         // (4), (3)
-        dab[j] = da_i, dab[H + j] = da_f, dab[2 * H + j] = da_g, dab[3 * H + j] = da_o;
-        dcb[j] = dcn * f + wci[j] * da_i + wcf[j] * da_f + (T(1) - mu) * dcb[j];           // (4), (1), (2), (M)
-      }
+          for (int64_t j = 0; j < H; ++j) {
+            const T i = g[j], f = g[H + j], gg = g[2 * H + j], o = g[3 * H + j];
+            const T da_o = dmb[j] * th[j] * o * (T(1) - o);                               // (6), (5)
+            T mu = T(1);
+            if constexpr (decltype(MU_C)::value) mu = muc[j];
+            T dcn = mu * dcb[j];                                                          // (M)
+            if constexpr (decltype(LN_C)::value) dcn += dtc[j]; else dcn += dmb[j] * o * (T(1) - th[j] * th[j]);  // (6)
+            dcn += co[j] * da_o;                                                          // (5)
+            dcn = std::abs(cn[j]) < c_max ? dcn : T(0);                                   // (4')
+            const T da_i = dcn * gg * i * (T(1) - i);                                     // (4), (1)
+            const T da_f = dcn * cp[j] * f * (T(1) - f);                                  // (4), (2)
+            const T da_g = dcn * i * (T(1) - gg * gg);                                    // (4), (3)
+            dab[j] = da_i, dab[H + j] = da_f, dab[2 * H + j] = da_g, dab[3 * H + j] = da_o;
+            dcb[j] = dcn * f + ci[j] * da_i + cf[j] * da_f + (T(1) - mu) * dcb[j];        // (4), (1), (2), (M)
+          }
+        });
+      });
     });
     Tensor dz = da.select(0, t);
     if (ln) {  // (L1) dz_hh = LN backward of da
@@ -229,12 +261,13 @@ void lstm_backward(Tensor dy, Tensor dh, Tensor dc, Tensor da, OptTensor dz_hh, 
       });
     }
     at::mm_out(dh_in, dz, W_hh);  // (0) dh̃ = W_hh^T dz
-    T *dht = dh_t.data_ptr<T>(), *dhn = dh_new.data_ptr<T>(), *dhi = dh_in.data_ptr<T>();
-    const T* dyb = n > 0 ? dy.select(0, s.order(n - 1)).data_ptr<T>() : nullptr;
-    for (int64_t k = 0; k < B * P; ++k) {  // (0), (M), (Y) of the step before
-      T v = (qq ? qq[k] * dhi[k] : dhi[k]) + (mu_h ? dht[k] - dhn[k] : T(0));
-      dht[k] = dyb ? v + dyb[k] : v;
-    }
+    T *const dht = dh_t.data_ptr<T>();
+    const T *const dhn = dh_new.data_ptr<T>(), *const dhi = dh_in.data_ptr<T>();
+    const T* const dyb = n > 0 ? dy.select(0, s.order(n - 1)).data_ptr<T>() : zeros_P.data_ptr<T>();
+    const T* const qk = qq ? qq : ones_P.data_ptr<T>();
+    const T keep = mu_h ? T(1) : T(0);  // (1 - μ) dh_t = dh_t - dh' with zoneout or padding, else 0
+#pragma omp simd
+    for (int64_t k = 0; k < B * P; ++k) dht[k] = qk[k] * dhi[k] + keep * (dht[k] - dhn[k]) + dyb[k];  // (0), (M), (Y)
   }
   dh.copy_(dh_t);
   dc.copy_(dc_t);
@@ -304,7 +337,7 @@ void gru_forward(Tensor gates, Tensor hs, Tensor hidden, Tensor W_hh, OptTensor 
         }
       });
     }
-    if (mu) blend(h_next.data_ptr<T>(), hp, h_new.data_ptr<T>(), ptr<T>(mu), t, B, H, mu->size(2));  // (M)
+    if (mu) blend(h_next.data_ptr<T>(), hp, h_new.data_ptr<T>(), ptr<T>(mu), t, B, H);  // (M)
   }
 }
 
@@ -317,34 +350,33 @@ void gru_backward(Tensor dy, Tensor dh, Tensor da, Tensor dhid, Tensor gates, Te
   Tensor dh_t = dh.add(dy.select(0, s.order(T_ - 1)));  // (Y)
   Tensor dh_new_buf = mu ? at::empty({B, H}, dh.options()) : Tensor();
   Tensor dh_in = at::empty({B, H}, dh.options());
+  const Tensor zeros_H = at::zeros({B, H}, dh.options()), ones_H = at::ones({B, H}, dh.options());
   const T* qq = ptr<T>(q);
   const int64_t hid_row = hidden.stride(1);  // u is a (B, H) slice of (B, 3H) rows for (3a)
   for (int64_t n = T_ - 1; n >= 0; --n) {
     const int64_t t = s.order(n), prev = t + s.offset();
     Tensor dh_new = dh_t;
     if (mu) {  // (M)
-      T *out = dh_new_buf.data_ptr<T>(), *d = dh_t.data_ptr<T>();
-      const T* m = ptr<T>(mu) + t * B * mu->size(2);
-      const int64_t w = mu->size(2);
-      for (int64_t b = 0; b < B; ++b)
-        for (int64_t j = 0; j < H; ++j) out[b * H + j] = m[b * w + (w == 1 ? 0 : j)] * d[b * H + j];
+      scale(dh_new_buf.data_ptr<T>(), dh_t.data_ptr<T>(), ptr<T>(mu), t, B, H);
       dh_new = dh_new_buf;
     }
     const T *gt = gates.select(0, t).data_ptr<T>(), *hp_all = hs.select(0, prev).data_ptr<T>();
     const T *hid = hidden.select(0, t).data_ptr<T>(), *dhn = dh_new.data_ptr<T>();
     Tensor da_t = da.select(0, t), dhid_t = dhid.select(0, t);
     T *dap = da_t.data_ptr<T>(), *dhidp = dhid_t.data_ptr<T>();
-    rows(B, G, [&](int64_t b) {
-      const T *g = gt + b * G, *hp = hp_all + b * H, *u = hid + b * hid_row, *d = dhn + b * H;
-      T *dab = dap + b * G, *du = dhidp + b * H;
+    with_flag(reset_after, [&](auto RESET_AFTER) {
+      rows(B, G, [&](int64_t b) {
+        const T *const g = gt + b * G, *const hp = hp_all + b * H, *const u = hid + b * hid_row, *const d = dhn + b * H;
+        T *const dab = dap + b * G, *const du = dhidp + b * H;
 #pragma omp simd
-      for (int64_t j = 0; j < H; ++j) {
-        const T r = g[j], z = g[H + j], nn = g[2 * H + j];
-        const T da_n = d[j] * (T(1) - z) * (T(1) - nn * nn);        // (4), (3)
-        dab[H + j] = d[j] * (hp[j] - nn) * z * (T(1) - z);          // (4), (2) da_z
-        dab[2 * H + j] = da_n;
-        if (reset_after) du[j] = da_n * r, dab[j] = da_n * u[j] * r * (T(1) - r);  // (3a), (1)
-      }
+        for (int64_t j = 0; j < H; ++j) {
+          const T r = g[j], z = g[H + j], nn = g[2 * H + j];
+          const T da_n = d[j] * (T(1) - z) * (T(1) - nn * nn);        // (4), (3)
+          dab[H + j] = d[j] * (hp[j] - nn) * z * (T(1) - z);          // (4), (2) da_z
+          dab[2 * H + j] = da_n;
+          if constexpr (decltype(RESET_AFTER)::value) du[j] = da_n * r, dab[j] = da_n * u[j] * r * (T(1) - r);  // (3a), (1)
+        }
+      });
     });
     if (!reset_after) {  // (3b) dv = W_hn^T da_n, then da_r = dv ⊙ h̃ ⊙ σ'(r)
       at::mm_out(dhid_t, da_t.narrow(1, 2 * H, H), W_n);
@@ -356,18 +388,21 @@ void gru_backward(Tensor dy, Tensor dh, Tensor da, Tensor dhid, Tensor gates, Te
     }
     at::mm_out(dh_in, da_t.narrow(1, 0, 2 * H), W_rz);  // (1), (2) W_h{r,z}^T [da_r; da_z]
     if (reset_after) dh_in.addmm_(dhid_t, W_n);          // (3a) W_hn^T du
-    T *dht = dh_t.data_ptr<T>(), *dhi = dh_in.data_ptr<T>();
-    const T* dyb = n > 0 ? dy.select(0, s.order(n - 1)).data_ptr<T>() : nullptr;
-    for (int64_t b = 0; b < B; ++b) {
-      const T* g = gt + b * G;
+    T *const dht = dh_t.data_ptr<T>();
+    const T *const dhi = dh_in.data_ptr<T>(), *const dv = dhidp;
+    const T* const dyb = n > 0 ? dy.select(0, s.order(n - 1)).data_ptr<T>() : zeros_H.data_ptr<T>();
+    const T* const qk = qq ? qq : ones_H.data_ptr<T>();
+    const T keep = mu ? T(1) : T(0), cho = reset_after ? T(0) : T(1);
+    rows(B, G, [&](int64_t b) {
+      const T* const g = gt + b * G;
+      const int64_t o = b * H;
+#pragma omp simd
       for (int64_t j = 0; j < H; ++j) {
-        const int64_t k = b * H + j;
-        T dhr = dhi[k] + (reset_after ? T(0) : dhidp[k] * g[j]);           // (3b) r ⊙ dv
-        T v = (qq ? qq[k] * dhr : dhr) + g[H + j] * dhn[k];                 // h̃ = q ⊙ h, (4) z ⊙ h_{t-1}
-        if (mu) v += dht[k] - dhn[k];                                        // (M)
-        dht[k] = dyb ? v + dyb[k] : v;                                       // (Y) of the step before
+        const T dhr = dhi[o + j] + cho * dv[o + j] * g[j];                            // (3b) r ⊙ dv
+        dht[o + j] = qk[o + j] * dhr + g[H + j] * dhn[o + j]                          // h̃ = q ⊙ h, (4) z ⊙ h_{t-1}
+                     + keep * (dht[o + j] - dhn[o + j]) + dyb[o + j];                 // (M), (Y) of the step before
       }
-    }
+    });
   }
   dh.copy_(dh_t);
 }
