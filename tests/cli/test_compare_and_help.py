@@ -22,7 +22,7 @@ def test_tiny_compare(tmp_path, stroke_folder):
     with open(out / "results.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 3
-    assert {r["architecture"] for r in rows} == {"8", "8 peephole", "8-4 cho"}
+    assert {r["architecture"] for r in rows} == {"8 attention", "8 peephole attention", "8-4 cho attention"}
     assert {r["dataset"] for r in rows} == {name}
     for row in rows:
         assert 0 <= float(row["test_accuracy"]) <= 1 and int(row["epochs"]) == 2 and int(row["parameters"]) > 0
@@ -30,7 +30,7 @@ def test_tiny_compare(tmp_path, stroke_folder):
     for png in (f"loss_{name}.png", f"confusion_{name}.png"):
         assert (out / png).read_bytes()[:8] == PNG_SIGNATURE
     html = (out / "report.html").read_text()
-    assert html.count("<img") == 2 and "8 peephole" in html
+    assert html.count("<img") == 2 and "8 peephole attention" in html
 
 
 @pytest.mark.parametrize("content,message", [

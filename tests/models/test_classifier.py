@@ -52,7 +52,7 @@ def test_attention_weights_are_a_distribution_over_valid_steps():
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_state_carried_across_windows_equals_one_pass(cell):
-    model = make(cell=cell)
+    model = make(cell=cell, pooling="last")
     x = torch.randn(3, 6, 3, dtype=torch.float64)
     lengths = torch.tensor([6, 6, 6])
     first, state = model(x[:, :4], torch.tensor([4, 4, 4]), return_state=True)
@@ -70,7 +70,8 @@ def test_config_round_trip_and_architecture_names():
                               proj_size=16, bidirectional=True, pooling="attention")
     assert ClassifierConfig.from_dict(config.to_dict()) == config
     assert config.architecture == "bi-64-32-32 peephole proj16 attention"
-    assert ClassifierConfig(input_size=3, num_classes=2, cell="gru", reset_after=False).architecture == "64-64 cho"
+    assert ClassifierConfig(input_size=3, num_classes=2, cell="gru", reset_after=False, pooling="last"
+                            ).architecture == "64-64 cho"
 
 
 @pytest.mark.parametrize("settings,message", [

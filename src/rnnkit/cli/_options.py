@@ -8,7 +8,7 @@ from ..models import CELLS, POOLINGS
 from ..training import TrainConfig
 from ._study import SCALINGS, DataConfig
 
-DEFAULT_MODEL = {"cell": "lstm", "hidden": [64, 64], "dropout": 0.2, "bidirectional": False, "pooling": "last"}
+DEFAULT_MODEL = {"cell": "lstm", "hidden": [64, 64], "dropout": 0.2, "bidirectional": False, "pooling": "attention"}
 
 
 def hidden_sizes(text: str) -> list[int]:

@@ -128,6 +128,11 @@ def reset() -> None:
     _state.update(tried=False, ops=None, reason="not loaded yet")
 
 
+def disable() -> None:
+    """Use the PyTorch loops from now on (until ``reset()``), whatever is built."""
+    _state.update(tried=True, ops=None, reason="disabled")
+
+
 def status() -> str:
     load()
     return str(_state["reason"])

@@ -23,7 +23,9 @@ class ClassifierConfig:
     hidden: tuple[int, ...] = (64, 64)  # width of each recurrent layer, first to last
     dropout: float = 0.2  # between recurrent layers and before the output layer
     bidirectional: bool = False  # a reverse direction in every layer
-    pooling: str = "last"  # "last" state, "mean"/"max" over valid steps, or "attention"
+    # attention by default: it reads the whole sequence and learns where to look; the final state
+    # alone fails where the end carries no class information (LASA pen strokes all end at (0, 0)).
+    pooling: str = "attention"  # "last" state, "mean"/"max" over valid steps, or "attention"
     nonlinearity: str = "tanh"  # rnn only: "tanh" or "relu"
     peephole: bool = False  # lstm only: peephole connections
     proj_size: int = 0  # lstm only: recurrent projection (LSTMP), 0 for none

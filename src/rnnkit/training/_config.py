@@ -46,7 +46,9 @@ class TrainConfig:
     monitor: str = "auto"  # history key to watch; "auto" = val_loss with validation data, else train_loss
     stop_rule: str = "best"  # "best": no gain on the best value; "successive": successive epochs nearly equal
     min_delta: float = 1e-4  # changes smaller than this do not count (1e-4 is the assignment's threshold)
-    patience: int | None = 10  # epochs the rule may fail in a row before stopping; None = never stop early
+    # 20, not Keras's usual 10: on small data sets (a few hundred sequences) the validation loss is
+    # noisy, and training that stops at its first wobble leaves accuracy on the table.
+    patience: int | None = 20  # epochs the rule may fail in a row before stopping; None = never stop early
     restore_best: bool = True  # load the weights of the best monitored epoch when training ends
     # -- learning-rate schedule, stepped once per epoch (torch's schedulers) -----------------
     lr_schedule: str = "none"  # "none" | "plateau" (ReduceLROnPlateau on monitor) | "cosine" (over epochs)
