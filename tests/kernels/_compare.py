@@ -1,7 +1,7 @@
 """Kernel vs reference: the same call through both, outputs and every gradient compared in float64."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
@@ -40,20 +40,21 @@ def assert_same(reference: Callable[[], object], kernel: Callable[[], object], l
     ref_out, ref_grads = outputs_and_grads(reference, leaves)
     ker_out, ker_grads = outputs_and_grads(kernel, leaves)
     for k, (a, b) in enumerate(zip(ref_out, ker_out)):
-        torch.testing.assert_close(b, a, **TOL, msg=lambda m: f"output {k}: {m}")
+        torch.testing.assert_close(b, a, **TOL, msg=lambda m, k=k: f"output {k}: {m}")
     for name, a, b in zip(names, ref_grads, ker_grads):
         assert (a is None) == (b is None), f"gradient of {name}: reference {a is not None}, kernel {b is not None}"
         if a is not None:
-            torch.testing.assert_close(b, a, **TOL, msg=lambda m: f"gradient of {name}: {m}")
+            torch.testing.assert_close(b, a, **TOL, msg=lambda m, name=name: f"gradient of {name}: {m}")
 
 
-def assert_layers_same(make_layer: Callable[[str], torch.nn.Module], x: Tensor, hx, lengths: Tensor | None) -> None:
+def assert_layers_same(make_layer: Callable[[str], torch.nn.Module], x: Tensor, hx, lengths: Tensor | None,
+                       dtype: torch.dtype = torch.float64, tol: dict = TOL) -> None:
     """A layer with impl="kernel" against the same parameters with impl="reference": outputs, final
     states, and the gradients of the input, the initial state and every parameter."""
     torch.manual_seed(0)
-    reference = make_layer("reference").double()
+    reference = make_layer("reference").to(dtype)
     torch.manual_seed(0)
-    kernel = make_layer("kernel").double()
+    kernel = make_layer("kernel").to(dtype)
     kernel.load_state_dict(reference.state_dict())
     hx_leaves = [h for h in (hx if isinstance(hx, tuple) else (hx,)) if h is not None]
     names = ["input", *(f"h0[{k}]" for k in range(len(hx_leaves)))]
@@ -61,10 +62,10 @@ def assert_layers_same(make_layer: Callable[[str], torch.nn.Module], x: Tensor, 
     for layer in (reference, kernel):
         leaves = [x, *hx_leaves, *layer.parameters()]
         torch.manual_seed(3)  # the same regulariser masks for both
-        results.append(outputs_and_grads(lambda: layer(x, hx, lengths=lengths), leaves))
+        results.append(outputs_and_grads(lambda layer=layer: layer(x, hx, lengths=lengths), leaves))
     names += [name for name, _ in reference.named_parameters()]
     (ref_out, ref_grads), (ker_out, ker_grads) = results
     for k, (a, b) in enumerate(zip(ref_out, ker_out)):
-        torch.testing.assert_close(b, a, **TOL, msg=lambda m: f"output {k}: {m}")
+        torch.testing.assert_close(b, a, **tol, msg=lambda m, k=k: f"output {k}: {m}")
     for name, a, b in zip(names, ref_grads, ker_grads):
-        torch.testing.assert_close(b, a, **TOL, msg=lambda m: f"gradient of {name}: {m}")
+        torch.testing.assert_close(b, a, **tol, msg=lambda m, name=name: f"gradient of {name}: {m}")

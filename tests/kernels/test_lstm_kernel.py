@@ -94,7 +94,7 @@ def test_input_that_needs_no_gradient_gets_none():
     torch.manual_seed(3)
     p = lstm_params()
     x = torch.randn(T, B, I, dtype=torch.float64)
-    out, state = kernels.lstm_scan(x, LSTMState(torch.zeros(B, H, dtype=torch.float64),
+    out, _ = kernels.lstm_scan(x, LSTMState(torch.zeros(B, H, dtype=torch.float64),
                                                 torch.zeros(B, H, dtype=torch.float64)), p, None, False)
     out.sum().backward()
     assert x.grad is None and p.weight_ih.grad is not None

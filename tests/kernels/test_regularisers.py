@@ -2,7 +2,6 @@
 parameters and state dicts, and the reference equations of layer norm, zoneout and cell clipping."""
 import pytest
 import torch
-import torch.nn.functional as F
 
 import rnnkit as rk
 from rnnkit.cells import LSTMCell, LSTMState
@@ -66,7 +65,7 @@ def test_zoneout_in_eval_mode_is_the_expectation():
 def test_zoneout_one_keeps_the_initial_state_in_training():
     layer = rk.LSTM(3, 4, zoneout=1.0, impl="kernel").double().train()
     h0, c0 = torch.randn(1, 2, 4, dtype=torch.float64), torch.randn(1, 2, 4, dtype=torch.float64)
-    out, (h_n, c_n) = layer(torch.randn(5, 2, 3, dtype=torch.float64), (h0, c0))
+    _, (h_n, c_n) = layer(torch.randn(5, 2, 3, dtype=torch.float64), (h0, c0))
     assert torch.equal(h_n, h0) and torch.equal(c_n, c0)
 
 

@@ -1,4 +1,4 @@
-"""The optional C++ time loops (``csrc/loops.cpp``): built on request, used when built, never required.
+"""The optional C++ time loops (``csrc/``): built on request, used when built, never required.
 
 The kernels run their time loops through ``op(name, like)``: the C++ op when the compiled library
 is loaded and ``like`` is a CPU float32/float64 tensor, else None, and the caller uses the
@@ -10,7 +10,9 @@ unless asked for:
   ``$RNNKIT_CACHE`` (default ``~/.cache/rnnkit``), under a name that hashes the source, the torch
   version, the compiler and the CPU, so a stale build is never loaded;
 * the first kernel call loads that file if it exists;
-* ``RNNKIT_EXTENSION=off`` never loads it, ``=build`` builds it on first use when missing.
+* ``RNNKIT_EXTENSION=off`` never loads it, ``=build`` builds it on first use when missing;
+* ``RNNKIT_GEMM=onednn|blas|aten`` forces the backend of the per-step GEMMs (default: measured choice,
+  see ``Linear`` in ``csrc/common.h``).
 
 Any failure (no compiler, a compile error, a load error) leaves the PyTorch loops in charge; the
 reason is kept in ``status()``.
@@ -24,12 +26,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import torch
 
-SOURCE = Path(__file__).parent / "csrc" / "loops.cpp"
+SOURCES = Path(__file__).parent / "csrc"  # loops.cpp includes the headers next to it
+SOURCE = SOURCES / "loops.cpp"
 _state: dict[str, object] = {"tried": False, "ops": None, "reason": "not loaded yet"}
 
 
@@ -55,9 +58,10 @@ def library_path() -> Path | None:
     if not SOURCE.exists():
         return None
     key = hashlib.sha256()
-    for part in (SOURCE.read_bytes(), torch.__version__.encode(), str(_compiler()).encode(), _cpu_signature().encode(),
-                 sys.version.encode()):
-        key.update(part)
+    for path in sorted(SOURCES.glob("*.[ch]*")):
+        key.update(path.name.encode() + path.read_bytes())
+    for part in (torch.__version__, str(_compiler()), _cpu_signature(), sys.version):
+        key.update(part.encode())
     cache = Path(os.environ.get("RNNKIT_CACHE", Path.home() / ".cache" / "rnnkit"))
     return cache / f"rnnkit_loops_{key.hexdigest()[:16]}.so"
 
@@ -72,14 +76,14 @@ def _commands(source: Path, obj: Path, lib: Path) -> list[list[str]]:
     # -ffast-math for the vectorised exp/tanh of glibc's libmvec, at compile time only: linking with it
     # would set flush-to-zero for the whole process
     compile_ = [cxx, "-c", str(source), "-o", str(obj), "-O3", "-std=c++20", "-fPIC", "-march=native", "-ffast-math",
-                "-fopenmp", abi, *includes]
+                "-fopenmp", abi, f"-I{SOURCES}", *includes]
     link = [cxx, "-shared", str(obj), "-o", str(lib), "-fopenmp", f"-L{torch_lib}", "-lc10", "-ltorch_cpu", "-ltorch",
             f"-Wl,-rpath,{torch_lib}"]
     return [compile_, link]
 
 
 def build(verbose: bool = False) -> Path:
-    """Compile ``csrc/loops.cpp`` into the cache (no-op when already built); return the library's path.
+    """Compile ``csrc/loops.cpp`` (and its headers) into the cache (no-op when already built); return its path.
 
     Raises RuntimeError saying why when it cannot.
     """
@@ -96,7 +100,7 @@ def build(verbose: bool = False) -> Path:
         for command in _commands(SOURCE, obj, tmp_lib):
             if verbose:
                 print(" ".join(command), file=sys.stderr)
-            done = subprocess.run(command, capture_output=True, text=True)
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 raise RuntimeError(f"building the C++ loops failed:\n{done.stderr[-4000:]}")
         os.replace(tmp_lib, lib)  # atomic: a concurrent build or load never sees half a file

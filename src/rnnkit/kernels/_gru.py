@@ -28,7 +28,7 @@ from ..cells import GRUParams
 from ..cells._noise import NO_NOISE, ScanNoise
 from . import _extension as extension
 from . import _gru_loops
-from ._common import bias_sum, blend_weight, input_projection, steps, sum_rows
+from ._common import bias_sum, blend_weight, input_projection, linear, steps, sum_rows
 
 
 class GRUCache(NamedTuple):
@@ -60,7 +60,7 @@ def forward(x: Tensor, h0: Tensor, p: GRUParams, mask: Tensor | None, reverse: b
     hs[s.first] = h0
     loop = extension.op("gru_forward_loop", x) or _gru_loops.forward_loop  # the time loop: C++ or PyTorch
     loop(gates, hs, hidden_all, p.weight_hh, p.bias_hh if reset_after else None,
-         None if mu is None else mu.expand(T, B, H).contiguous(), noise.recurrent, reset_after, reverse)
+         None if mu is None else mu.expand(T, B, H).contiguous(), _contiguous(noise.recurrent), reset_after, reverse)
     out = hs[s.next] * mask if mask is not None else hs[s.next].clone()  # (Y) (T, B, H)
     return out, hs[s.last].clone(), GRUCache(x, p.weight_ih, p.weight_hh, gates, hs, hidden, mask, mu, noise.recurrent)
 
@@ -76,12 +76,12 @@ def backward(dout: Tensor, dh_n: Tensor, cache: GRUCache, reverse: bool, reset_a
     x, W_ih, W_hh, gates, hs, hidden, mask, mu, q = cache
     T, B, H = hidden.shape
     s = steps(T, reverse)
-    dy = dout.contiguous() if mask is None else dout * mask  # (Y)
-    dh = dh_n.clone()  # gradient of the final state in, of the initial state out
+    dy = (dout if mask is None else dout * mask).contiguous()  # (Y) the loops expect (T, B, ·) contiguous
+    dh = dh_n.clone(memory_format=torch.contiguous_format)  # gradient of the final state in, of the initial out
     da = torch.empty_like(gates)  # (T, B, 3H) gradients of the pre-activations a_r, a_z, a_n
     dhid = torch.empty_like(hidden, memory_format=torch.contiguous_format)  # (T, B, H) du (3a) or dv (3b)
     loop = extension.op("gru_backward_loop", x) or _gru_loops.backward_loop  # the time loop: C++ or PyTorch
-    loop(dy, dh, da, dhid, gates, hs, hidden, W_hh, None if mu is None else mu.expand(T, B, H).contiguous(), q,
+    loop(dy, dh, da, dhid, gates, hs, hidden, W_hh, None if mu is None else mu.expand(T, B, H).contiguous(), _contiguous(q),
          reset_after, reverse)
     h_in = hs[s.prev] if q is None else hs[s.prev] * q  # (T, B, H) h̃ of every step
     # weight and input gradients: GEMMs over all T*B rows
@@ -95,8 +95,12 @@ def backward(dout: Tensor, dh_n: Tensor, cache: GRUCache, reverse: bool, reset_a
         dW_n = da2[:, 2 * H:].t() @ hidden.reshape(rows, H)  # (3b) (H, H), against r ⊙ h̃
     db_ih = sum_rows(da) if has_bias else None
     db_hh = (torch.cat([db_ih[:2 * H], sum_rows(dhid)]) if reset_after else db_ih) if has_bias else None
-    dx = torch.matmul(da, W_ih) if need_dx else None  # (T, B, I)
+    dx = linear(da, W_ih.t()) if need_dx else None  # (1)-(3) (T, B, I) W_ih^T da
     return GRUGrads(dx, dh, GRUParams(dW_ih, torch.cat([dW_rz, dW_n]), db_ih, db_hh))
+
+
+def _contiguous(t: Tensor | None) -> Tensor | None:
+    return None if t is None else t.contiguous()
 
 
 class GRUFunction(torch.autograd.Function):

@@ -16,10 +16,10 @@ one scan. Equations numbered as in ``rnnkit.cells._lstm`` and ``docs/derivations
     (Y)  y_t = m_t ⊙ h_t                             μ_t = m_t (1 - d_t): lengths mask m, zoneout d
 
 Speed: all input projections (and their layer norm) in one GEMM before the loop; per step one
-``h̃ W_hh^T`` GEMM (plus ``m W_hr^T`` with a projection) and in-place pointwise work on
-preallocated buffers; backward precomputes every local derivative of the pointwise chain for all
-steps at once (``k`` below), so that its loop does one ``da W_hh`` GEMM and a few multiplies per
-step; weight and input gradients are GEMMs over all T*B rows after the loop.
+``h̃ W_hh^T`` GEMM (plus ``m W_hr^T`` with a projection) and pointwise work on preallocated
+buffers, in the time loops of ``_lstm_loops.py`` or their C++ twins (``csrc/lstm.h``: one fused
+pass over the cells); backward likewise one ``dz W_hh`` GEMM per step; the weight and input
+gradients are GEMMs and one fused layer-norm pass over all T*B rows after the loop.
 """
 from __future__ import annotations
 
@@ -33,8 +33,7 @@ from ..cells import LSTMParams, LSTMState
 from ..cells._noise import NO_NOISE, ScanNoise
 from . import _extension as extension
 from . import _lstm_loops
-from ._common import (LayerNormCache, bias_sum, blend_weight, input_projection, layer_norm, layer_norm_backward,
-                      steps, sum_rows)
+from ._common import LN_EPS, bias_sum, blend_weight, input_projection, layer_norm_grads, linear, steps, sum_rows
 
 
 class LSTMCache(NamedTuple):
@@ -49,7 +48,8 @@ class LSTMCache(NamedTuple):
     mu_h: Tensor | None  # (T, B, P|H|1) μ^h
     mu_c: Tensor | None  # (T, B, H|1) μ^c
     recurrent: Tensor | None  # (B, P|H) q
-    ln_ih_hat: Tensor | None  # (T, B, 4H) normalised W_ih x           (L1)
+    z_ih: Tensor | None  # (T, B, 4H) W_ih x before its layer norm      (L1)
+    ln_ih_mean: Tensor | None  # (T, B, 1)
     ln_ih_rstd: Tensor | None  # (T, B, 1)
     z_hh: Tensor | None  # (T, B, 4H) W_hh h̃ before its layer norm     (L1)
     ln_hh_mean: Tensor | None  # (T, B, 1)
@@ -66,9 +66,12 @@ def forward(x: Tensor, state0: LSTMState, p: LSTMParams, mask: Tensor | None, re
     mu_h, mu_c = blend_weight(mask, noise.zoneout_h), blend_weight(mask, noise.zoneout_c)
     ln, ln_c = p.ln_hh_weight is not None, p.ln_cell_weight is not None
     # (0) / (L1): the input part of the gates for all steps in one GEMM (and one layer norm)
-    ln_ih = (None, None)
+    ln_ih = (None, None, None)
     if ln:
-        gates, ln_ih = layer_norm(input_projection(x, p.weight_ih, None), p.ln_ih_weight, bias_sum(p.bias_ih, p.bias_hh))
+        z_ih = input_projection(x, p.weight_ih, None)  # (T, B, 4H)
+        gates, mean, rstd = torch.native_layer_norm(z_ih, (4 * H,), p.ln_ih_weight, bias_sum(p.bias_ih, p.bias_hh),
+                                                    LN_EPS)  # (L1) LN(W_ih x; γ_ih) + b_ih + b_hh
+        ln_ih = (z_ih, mean, rstd)
     else:
         gates = input_projection(x, p.weight_ih, bias_sum(p.bias_ih, p.bias_hh))  # (T, B, 4H)
     hs, cs = x.new_empty(T + 1, B, P), x.new_empty(T + 1, B, H)
@@ -81,7 +84,7 @@ def forward(x: Tensor, state0: LSTMState, p: LSTMParams, mask: Tensor | None, re
     loop = extension.op("lstm_forward_loop", x) or _lstm_loops.forward_loop  # the time loop: C++ or PyTorch
     loop(gates, hs, cs, c_new, tc, m, z_hh, hh_mean, hh_rstd, c_mean, c_rstd, p.weight_hh, p.weight_hr, p.weight_ci,
          p.weight_cf, p.weight_co, p.ln_hh_weight, p.ln_cell_weight, p.ln_cell_bias, _dense(mu_h, P), _dense(mu_c, H),
-         noise.recurrent, cell_clip, reverse)
+         _dense(noise.recurrent, P), cell_clip, reverse)
     out = hs[s.next] * mask if mask is not None else hs[s.next].clone()  # (Y) (T, B, P|H)
     cache = LSTMCache(x, gates, hs, cs, c_new, tc, m, mask, mu_h, mu_c, noise.recurrent, *ln_ih, z_hh, hh_mean,
                       hh_rstd, c_mean, c_rstd)
@@ -102,8 +105,9 @@ def backward(dout: Tensor, dh_n: Tensor, dc_n: Tensor, p: LSTMParams, cache: LST
     H, P = p.weight_hh.shape[0] // 4, p.weight_hh.shape[1]
     s = steps(T, reverse)
     ln, ln_c = p.ln_hh_weight is not None, p.ln_cell_weight is not None
-    dy = dout.contiguous() if mask is None else dout * mask  # (Y) (T, B, P)
-    dh, dc = dh_n.clone(), dc_n.clone()  # gradients of the final state in, of the initial state out
+    dy = (dout if mask is None else dout * mask).contiguous()  # (Y) the loops expect (T, B, ·) contiguous (T, B, P)
+    dh = dh_n.clone(memory_format=torch.contiguous_format)  # gradient of the final state in, of the initial out
+    dc = dc_n.clone(memory_format=torch.contiguous_format)
     da = torch.empty_like(gates)  # (T, B, 4H) gradient of the gate pre-activations
     dz_hh = torch.empty_like(gates) if ln else None  # (T, B, 4H) gradient of W_hh h̃ before its layer norm
     dh_new_all = x.new_empty(T, B, P) if p.weight_hr is not None else None  # (T, B, P) dh' for dW_hr
@@ -112,31 +116,23 @@ def backward(dout: Tensor, dh_n: Tensor, dc_n: Tensor, p: LSTMParams, cache: LST
     loop(dy, dh, dc, da, dz_hh, dh_new_all, dc_hat, gates, cache.cs, cache.c_new, cache.tc, cache.z_hh,
          cache.ln_hh_mean, cache.ln_hh_rstd, cache.ln_c_mean, cache.ln_c_rstd, p.weight_hh, p.weight_hr, p.weight_ci,
          p.weight_cf, p.weight_co, p.ln_hh_weight, p.ln_cell_weight, _dense(cache.mu_h, P), _dense(cache.mu_c, H),
-         cache.recurrent, cell_clip, reverse)
+         _dense(cache.recurrent, P), cell_clip, reverse)
     dz_hh = da if dz_hh is None else dz_hh
-    ln_hh_cache = _ln_cache(cache.z_hh, cache.ln_hh_mean, cache.ln_hh_rstd) if ln else None
-    ln_c_cache = _ln_cache(cache.c_new, cache.ln_c_mean, cache.ln_c_rstd) if ln_c else None
-    # after the loop: the input part of (0) / (L1) for all steps at once
-    ln_ih_cache = LayerNormCache(cache.ln_ih_hat, cache.ln_ih_rstd) if ln else None
-    dz_ih = layer_norm_backward(da, ln_ih_cache, p.ln_ih_weight) if ln else da  # (L1) (T, B, 4H) gradient of W_ih x
-    dx = torch.matmul(dz_ih, p.weight_ih) if need_dx else None  # (0) (T, B, I)
-    params = _param_grads(x, da, dz_ih, dz_hh, dh_new_all, dc_hat, p, cache, s, ln_ih_cache, ln_hh_cache, ln_c_cache)
-    return LSTMGrads(dx, dh, dc, params)
-
-
-def _param_grads(x, da, dz_ih, dz_hh, dh_new_all, dc_hat, p, cache, s, ln_ih_cache, ln_hh_cache,
-                 ln_c_cache) -> LSTMParams:
-    """Every weight gradient as a GEMM or a reduction over all T*B rows."""
-    T, B, G = da.shape
-    H, P = G // 4, p.weight_hh.shape[1]
+    # after the loop: the input part of (0) / (L1) and the layer-norm parameters, for all steps at once
+    g_ih = g_hh = g_c = b_c = None
+    dz_ih = da
+    grads = extension.op("layer_norm_grads", x) or layer_norm_grads  # (L) for all rows: C++ or PyTorch
+    if ln:
+        dz_ih, g_ih, _ = grads(da, cache.z_ih, cache.ln_ih_mean, cache.ln_ih_rstd, p.ln_ih_weight, True, False)  # (L1)
+        _, g_hh, _ = grads(da, cache.z_hh, cache.ln_hh_mean, cache.ln_hh_rstd, p.ln_hh_weight, False, False)  # (L1)
+    if ln_c:
+        _, g_c, b_c = grads(dc_hat, cache.c_new, cache.ln_c_mean, cache.ln_c_rstd, p.ln_cell_weight, False, True)  # (L2)
+    dx = linear(dz_ih, p.weight_ih.t()) if need_dx else None  # (0) (T, B, I) W_ih^T dz_ih
     rows = T * B
     h_in = cache.hs[s.prev] if cache.recurrent is None else cache.hs[s.prev] * cache.recurrent  # (T, B, P) h̃
-    dW_hh = dz_hh.reshape(rows, G).t() @ h_in.reshape(rows, P)  # (0) (4H, P)
-    dW_ih = dz_ih.reshape(rows, G).t() @ x.reshape(rows, -1)  # (0) (4H, I)
+    dW_hh = dz_hh.reshape(rows, 4 * H).t() @ h_in.reshape(rows, P)  # (0) (4H, P)
+    dW_ih = dz_ih.reshape(rows, 4 * H).t() @ x.reshape(rows, -1)  # (0) (4H, I)
     db = sum_rows(da) if p.bias_ih is not None else None  # (0) the same for b_ih and b_hh
-    g_ih = g_hh = g_c = b_c = None
-    if p.ln_ih_weight is not None:
-        g_ih, g_hh = sum_rows(da * ln_ih_cache.z_hat), sum_rows(da * ln_hh_cache.z_hat)  # (L1) dγ_ih, dγ_hh
     w_ci = w_cf = w_co = W_hr = None
     if p.weight_ci is not None:
         da_i, da_f, _, da_o = da.chunk(4, 2)
@@ -144,18 +140,13 @@ def _param_grads(x, da, dz_ih, dz_hh, dh_new_all, dc_hat, p, cache, s, ln_ih_cac
         w_ci, w_cf, w_co = sum_rows(da_i * c_prev), sum_rows(da_f * c_prev), sum_rows(da_o * cache.c_new)  # (1), (2), (5)
     if p.weight_hr is not None:
         W_hr = dh_new_all.reshape(rows, P).t() @ cache.m.reshape(rows, H)  # (7) (P, H)
-    if p.ln_cell_weight is not None:
-        g_c, b_c = sum_rows(dc_hat * ln_c_cache.z_hat), sum_rows(dc_hat)  # (L2) dγ_c, dβ_c
-    return LSTMParams(dW_ih, dW_hh, db, db, w_ci, w_cf, w_co, W_hr, g_ih, g_hh, g_c, b_c)
+    params = LSTMParams(dW_ih, dW_hh, db, db, w_ci, w_cf, w_co, W_hr, g_ih, g_hh, g_c, b_c)
+    return LSTMGrads(dx, dh, dc, params)
 
 
-def _dense(mu: Tensor | None, width: int) -> Tensor | None:
-    """μ as a contiguous (T, B, width) tensor for the loops (a lengths mask is (T, B, 1))."""
-    return None if mu is None else mu.expand(*mu.shape[:2], width).contiguous()
-
-
-def _ln_cache(z: Tensor, mean: Tensor, rstd: Tensor) -> LayerNormCache:
-    return LayerNormCache((z - mean) * rstd, rstd)
+def _dense(mask: Tensor | None, width: int) -> Tensor | None:
+    """A mask as a contiguous (..., width) tensor for the loops (μ of a lengths mask is (T, B, 1))."""
+    return None if mask is None else mask.expand(*mask.shape[:-1], width).contiguous()
 
 
 class LSTMFunction(torch.autograd.Function):

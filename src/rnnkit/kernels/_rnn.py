@@ -28,7 +28,7 @@ from torch.autograd.function import once_differentiable
 
 from ..cells import RNNParams
 from ..cells._noise import NO_NOISE, ScanNoise
-from ._common import bias_sum, blend_weight, input_projection, relu_grad, steps, tanh_grad
+from ._common import bias_sum, blend_weight, input_projection, linear, relu_grad, steps, tanh_grad
 
 
 class RNNCache(NamedTuple):
@@ -109,7 +109,7 @@ def backward(dout: Tensor, dh_n: Tensor, cache: RNNCache, reverse: bool, nonline
     dW_hh = da2.t() @ h_rec.reshape(T * B, H)  # (1) (H, H)
     dW_ih = da2.t() @ x.reshape(T * B, -1)  # (1) (H, I)
     db = da2.sum(0) if has_bias else None  # (1) (H,), the same for b_ih and b_hh
-    dx = (da2 @ W_ih).view(T, B, -1) if need_dx else None  # (1) (T, B, I)
+    dx = linear(da, W_ih.t()) if need_dx else None  # (1) (T, B, I) W_ih^T da
     return RNNGrads(dx, dh, RNNParams(dW_ih, dW_hh, db, db))
 
 

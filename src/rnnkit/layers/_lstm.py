@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from .. import kernels
 from ..cells import LSTMParams, LSTMState
 from ..cells._lstm import FORGET_GATE, check_cell_clip, layer_norm_shapes
 from ._base import RecurrentLayer, _state_tensor
@@ -62,7 +63,12 @@ class LSTM(RecurrentLayer):
         return {} if self.cell_clip is None else {"cell_clip": self.cell_clip}
 
     def native_fn(self):
-        return None if self.peephole or self.layer_norm or self.cell_clip is not None else torch._VF.lstm
+        if self.peephole or self.layer_norm or self.cell_clip is not None:
+            return None
+        # torch's LSTMP has no oneDNN kernel on CPU; rnnkit's is faster there (rnnkit.kernels.beats_native)
+        if self.proj_size > 0 and kernels.beats_native("lstm_projection", self.weight_hh_l0, self.training):
+            return None
+        return torch._VF.lstm
 
     def check_state(self, hx: Any, batch: int, x: Tensor, unbatched: bool) -> LSTMState:
         layers = self.num_layers * self.num_directions

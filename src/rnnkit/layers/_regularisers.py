@@ -43,7 +43,7 @@ class Regularisers:
 
     @classmethod
     def checked(cls, zoneout: float | tuple[float, float], input_dropout: float, recurrent_dropout: float,
-                weight_drop: float, has_cell: bool) -> "Regularisers":
+                weight_drop: float, has_cell: bool) -> Regularisers:
         if isinstance(zoneout, tuple) and has_cell and len(zoneout) == 2:
             z_h, z_c = zoneout
         elif isinstance(zoneout, tuple):
@@ -94,5 +94,5 @@ def _zoneout_mask(shape: tuple[int, int, int], p: float, like: Tensor, training:
     if p == 0:
         return None
     if training:
-        return torch.bernoulli(like.new_full(shape, p))
+        return torch.rand(shape, dtype=like.dtype, device=like.device).lt_(p)  # Bernoulli(p) as 0/1, the fast way
     return like.new_full((1, 1, 1), p).expand(shape)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import torch
 
+from .. import kernels
 from ..cells import RNNParams
 from ..cells._rnn import check_nonlinearity
 from ._base import RecurrentLayer
@@ -37,6 +38,9 @@ class RNN(RecurrentLayer):
         return {"nonlinearity": self.nonlinearity}
 
     def native_fn(self):
+        # rnnkit's kernel beats torch's RNN for a training step on CPU (rnnkit.kernels.beats_native)
+        if kernels.beats_native("rnn", self.weight_hh_l0, self.training and torch.is_grad_enabled()):
+            return None
         return torch._VF.rnn_tanh if self.nonlinearity == "tanh" else torch._VF.rnn_relu
 
     def extra_repr(self) -> str:
