@@ -13,3 +13,6 @@ if [ "${1:-}" = "test" ]; then
 else
     "$PY" -m pip install --quiet -e .
 fi
+# Optional: compile the C++ step loops of the kernels (about 20 s with g++). If that fails, rnnkit
+# runs the same kernels with their PyTorch loops, a little slower; nothing else changes.
+"$PY" -m rnnkit.kernels build >/dev/null 2>&1 || echo "note: C++ kernel loops not built; using the PyTorch loops"

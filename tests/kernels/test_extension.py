@@ -112,3 +112,16 @@ def test_auto_dispatch_follows_the_measurements():
     assert lstm.choose_impl() == "native" and rk.GRU(I, H, reset_after=False).choose_impl() == "kernel"
     assert rk.LSTM(I, H, proj_size=2).choose_impl() == ("kernel" if _extension.load() is not None else "native")
     assert not kernels.beats_native("gru", torch.zeros(1, device="meta"), True)
+    # unequal lengths: torch's packed path has no oneDNN kernel on CPU, so the kernel takes them
+    assert lstm.choose_impl(unequal_lengths=True) == "kernel" and rnn.eval().choose_impl(unequal_lengths=True) == "kernel"
+
+
+def test_full_length_batches_drop_the_mask(monkeypatch):
+    """lengths that are all T mean no padding: the plain LSTM stays on torch's fused kernel."""
+    lstm, chosen = rk.LSTM(I, H), []
+    original = type(lstm).choose_impl
+    monkeypatch.setattr(type(lstm), "choose_impl", lambda self, **kw: chosen.append(kw) or original(self, **kw))
+    x = torch.randn(5, 2, I)
+    torch.testing.assert_close(lstm(x, lengths=[5, 5])[0], lstm(x)[0])
+    lstm(x, lengths=[5, 3])
+    assert chosen == [{"unequal_lengths": False}, {"unequal_lengths": False}, {"unequal_lengths": True}]

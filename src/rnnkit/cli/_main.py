@@ -16,6 +16,7 @@ COMMANDS = {
     "evaluate": "evaluate a trained model on a data set",
     "predict": "classify sample files with a trained model",
     "compare": "train and compare RNN, LSTM and GRU architectures (the main job)",
+    "bench": "time rnnkit's kernels against torch.nn, a naive cell loop and the GEMM roofline",
 }
 
 

@@ -151,14 +151,16 @@ class RecurrentLayer(nn.Module):
         return [getattr(self, name + self.suffix(layer, direction))
                 for layer in range(self.num_layers) for direction in range(self.num_directions) for name in names]
 
-    def choose_impl(self) -> str:
+    def choose_impl(self, unequal_lengths: bool = False) -> str:
         if self.impl == "kernel" and not self.has_kernel():
             raise ValueError(f"impl='kernel': no rnnkit kernel for this {type(self).__name__} configuration "
                              f"({self.extra_repr()}); use impl='reference' or 'auto'")
         if self.impl != "auto":
             return self.impl
         if self.native_fn() is not None and not self.regularisers.active():
-            return "native"
+            # torch runs unequal lengths through its packed path, which is slow on CPU (kernels.beats_packed)
+            if not (unequal_lengths and self.has_kernel() and kernels.beats_packed(self.weight_hh_l0)):
+                return "native"
         return "kernel" if self.has_kernel() else "reference"
 
     def forward(self, input: Tensor | PackedSequence, hx: Any = None,
@@ -190,7 +192,9 @@ class RecurrentLayer(nn.Module):
         if lengths is not None:
             lengths = check_lengths(lengths, T, B, x.device)
 
-        impl = self.choose_impl()
+        if lengths is not None and int(lengths.min()) == T:
+            lengths = None  # every sequence is full length: nothing to mask
+        impl = self.choose_impl(unequal_lengths=lengths is not None)
         if impl == "native":
             output, final = self._run_native(x, state, lengths)
         else:

@@ -4,7 +4,7 @@ import torch
 
 @pytest.fixture(autouse=True)
 def one_thread():
-    """Tiny float64 shapes: one thread is fastest, and immune to a busy machine's OpenMP spin-waits."""
+    """Tests use tiny shapes: one thread is fastest there, and immune to a busy machine's OpenMP spin-waits."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
