@@ -95,6 +95,14 @@ def test_user_mistakes_end_in_one_line(args, message, tmp_path, capsys):
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("widths", ["-8", "8--4", "abc", "0"])
+def test_bad_layer_widths_are_usage_errors(widths, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--data", "lasa-handwriting", "--out", "x", "--hidden", widths])
+    assert exit_.value.code == 2
+    assert "layer widths" in capsys.readouterr().err
+
+
 def test_corrupt_weights_are_refused(trained, tmp_path, capsys):
     broken = tmp_path / "broken"
     broken.mkdir()
@@ -114,7 +122,41 @@ def test_predict_rejects_a_ragged_sample(trained, tmp_path, capsys):
 
 def test_evaluate_refuses_other_classes(trained, stroke_folder, capsys):
     assert main(["evaluate", "--model", str(trained), "--data", str(stroke_folder)]) == 2
-    assert "error" in capsys.readouterr().err
+    assert "class 'arc' does not occur in the training data" in capsys.readouterr().err
+
+
+def test_evaluate_scores_other_data_of_the_same_classes_whole(trained, tmp_path, capsys):
+    """A held-out set in the user's files: no split, every sequence scored, the training scaler applied."""
+    from rnnkit import data
+
+    lasa = data.load_dataset("lasa-handwriting").test
+    data.write_npz(lasa, tmp_path / "held_out.npz")
+    assert main(["evaluate", "--model", str(trained), "--data", str(tmp_path / "held_out.npz")]) == 0
+    metrics = json.loads((trained / "metrics.json").read_text())
+    printed = capsys.readouterr().out
+    assert f"on {len(lasa)} sequences" in printed
+    assert f"accuracy {metrics['test_accuracy']:.4f}" in printed  # the same sequences as the bundled test split
+
+
+@pytest.mark.parametrize("breakage", ["no_model", "no_data", "bad_hidden", "class_count"])
+def test_structurally_bad_config_is_one_line(trained, tmp_path, capsys, breakage):
+    info = json.loads((trained / "config.json").read_text())
+    config = info["config"]
+    if breakage == "no_model":
+        del config["model"]
+    elif breakage == "no_data":
+        del config["data"]
+    elif breakage == "bad_hidden":
+        config["model"]["hidden"] = "16"
+    else:
+        config["class_names"] = config["class_names"][:3]
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text(json.dumps(info))
+    (broken / "model.safetensors").write_bytes((trained / "model.safetensors").read_bytes())
+    assert main(["evaluate", "--model", str(broken), "--data", "lasa-handwriting"]) == 2
+    err = capsys.readouterr().err
+    assert "config.json" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
 def test_confusion_matrix_in_metrics_counts_the_test_set(trained):

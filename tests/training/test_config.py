@@ -46,7 +46,7 @@ def test_bad_values_name_the_field(field, value):
 
 @pytest.mark.parametrize("field, value", [("epochs", "10"), ("epochs", 2.5), ("epochs", True), ("lr", "0.1")])
 def test_wrong_types_name_the_field(field, value):
-    with pytest.raises(TypeError, match=f"TrainConfig.{field}="):
+    with pytest.raises(ValueError, match=f"TrainConfig.{field}="):
         TrainConfig(**{field: value})
 
 

@@ -53,6 +53,12 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"rnnkit {args.command}: failed: {error}", file=sys.stderr)
         return 1
+    except Exception as error:  # a bug of ours: still one line, and the way to the traceback
+        if os.environ.get("RNNKIT_DEBUG"):
+            raise
+        print(f"rnnkit {args.command}: internal error: {type(error).__name__}: {error} "
+              "(run with RNNKIT_DEBUG=1 for the traceback, and please report it)", file=sys.stderr)
+        return 1
 
 
 def _command(name: str):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from typing import Any
 
 from ..models import CELLS, POOLINGS
@@ -13,11 +14,10 @@ DEFAULT_MODEL = {"cell": "lstm", "hidden": [64, 64], "dropout": 0.2, "bidirectio
 
 def hidden_sizes(text: str) -> list[int]:
     """'64-32-32' or '64,32,32' -> [64, 32, 32]."""
-    try:
-        sizes = [int(part) for part in text.replace(",", "-").split("-") if part]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected layer widths like 64-32-32, got {text!r}") from None
-    if not sizes or min(sizes) < 1:
+    if not re.fullmatch(r"\d+([-,]\d+)*", text):
+        raise argparse.ArgumentTypeError(f"expected layer widths like 64-32-32, got {text!r}")
+    sizes = [int(part) for part in re.split("[-,]", text)]
+    if min(sizes) < 1:
         raise argparse.ArgumentTypeError(f"expected positive layer widths like 64-32-32, got {text!r}")
     return sizes
 

@@ -160,7 +160,7 @@ def write_run_files(directory: Path, metrics: dict[str, Any], run_config: dict[s
 @dataclass
 class SavedModel:
     model: SequenceClassifier
-    config: dict[str, Any]  # the run's config.json "config" section
+    data: DataConfig  # how the training data was prepared (source, scaling, split seed)
     scaler: data.Scaler | None
     class_names: list[str]
 
@@ -168,18 +168,22 @@ class SavedModel:
 def load_run(directory: str | Path) -> SavedModel:
     """Rebuild the model of a run directory from its config.json and model.safetensors."""
     info = training.read_checkpoint(directory)
-    config = info["config"]
+    config, where = info["config"], Path(directory) / "config.json"
     try:
         model_config = ClassifierConfig.from_dict(config["model"])
-        class_names = list(config["class_names"])
-    except (KeyError, TypeError) as err:
-        raise training.CheckpointError(f"{Path(directory) / 'config.json'}: not a classifier run "
-                                       f"(missing or malformed {err})") from err
+        data_config = DataConfig(**config["data"])
+        class_names = [str(name) for name in config["class_names"]]
+        scaler = None if config.get("scaler") is None else data.Scaler.from_dict(config["scaler"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise training.CheckpointError(f"{where}: not the settings of an rnnkit classifier run "
+                                       f"({type(err).__name__}: {err})") from None
+    if len(class_names) != model_config.num_classes:
+        raise training.CheckpointError(f"{where}: {len(class_names)} class names for a model of "
+                                       f"{model_config.num_classes} classes")
     model = SequenceClassifier(model_config)
     training.load_weights(Path(directory), model)
     model.eval()
-    scaler = None if config.get("scaler") is None else data.Scaler.from_dict(config["scaler"])
-    return SavedModel(model, config, scaler, class_names)
+    return SavedModel(model, data_config, scaler, class_names)
 
 
 @torch.no_grad()

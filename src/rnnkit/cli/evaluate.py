@@ -6,29 +6,26 @@ import argparse
 from rich.console import Console
 
 from .. import data, reports, training
-from ._study import DataConfig, EVAL_BATCH_SIZE, load_run, prepare_data
+from ._study import EVAL_BATCH_SIZE, load_run, prepare_data
 
-DESCRIPTION = """Evaluate a trained model (a directory written by 'rnnkit train') on the test split of a
-data set, prepared exactly as in training (same split seed, the scaler fitted then)."""
+DESCRIPTION = """Evaluate a trained model (a directory written by 'rnnkit train') on a data set.
+
+On the data it was trained on, the test split is rebuilt exactly as in training (same split
+seed, the scaler fitted then), so the figure matches metrics.json. On other data (same classes
+and features), its own test split is scored if it has one, else all of it."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, metavar="DIR", help="run directory written by 'rnnkit train'")
     parser.add_argument("--data", required=True, metavar="PATH|NAME", help="data set, as for 'rnnkit train'")
     parser.add_argument("--split", choices=("test", "train", "all"), default="test",
-                        help="which part to evaluate (default: %(default)s)")
+                        help="on the training data: which part to score (default: %(default)s)")
 
 
 def run(args: argparse.Namespace) -> int:
     saved = load_run(args.model)
-    settings = {**saved.config["data"], "source": args.data}
-    prepared = prepare_data(DataConfig(**settings), scaler=saved.scaler)
-    parts = {"test": [prepared.test], "train": [prepared.train, prepared.validation],
-             "all": [prepared.train, prepared.validation, prepared.test]}[args.split]
-    parts = [part for part in parts if part is not None]
-    if parts[0].class_names != saved.class_names:
-        raise data.DataError(f"{args.data}: classes {parts[0].class_names} differ from the model's "
-                             f"{saved.class_names}")
+    parts = _parts(args, saved)
+    parts = [data.align_classes(part, saved.class_names, args.data) for part in parts]
     batches = [b for part in parts for b in data.batches(part, EVAL_BATCH_SIZE)]
     result = training.evaluate(saved.model, batches)
     cm = reports.confusion_matrix(result.y_true, result.y_pred, len(saved.class_names))
@@ -38,3 +35,16 @@ def run(args: argparse.Namespace) -> int:
     worst = sorted(reports.class_metrics_rows(cm, saved.class_names)[:-1], key=lambda row: row["recall"])[:3]
     console.print("lowest recall: " + ", ".join(f"{row['class']} {row['recall']:.2f}" for row in worst))
     return 0
+
+
+def _parts(args: argparse.Namespace, saved) -> list[data.SequenceDataset]:
+    """The scaled sequences to score."""
+    if args.data == saved.data.source:
+        prepared = prepare_data(saved.data, scaler=saved.scaler)
+        parts = {"test": [prepared.test], "train": [prepared.train, prepared.validation],
+                 "all": [prepared.train, prepared.validation, prepared.test]}[args.split]
+        return [part for part in parts if part is not None]
+    splits = data.load(args.data)
+    parts = [splits.test] if splits.test is not None and args.split == "test" else [
+        part for part in (splits.train, splits.test) if part is not None]
+    return [part if saved.scaler is None else saved.scaler.transform(part) for part in parts]

@@ -12,7 +12,7 @@ from rnnkit.data._bundled import (
 )
 from rnnkit.data._collate import Batch, batch_indices, batches, collate
 from rnnkit.data._csv import read_csv, write_csv
-from rnnkit.data._dataset import DataSplits, SequenceDataset
+from rnnkit.data._dataset import DataSplits, SequenceDataset, align_classes
 from rnnkit.data._errors import DataError
 from rnnkit.data._folder import read_folder, read_sample_file, write_folder
 from rnnkit.data._load import load
@@ -27,6 +27,7 @@ __all__ = [
     "DataSplits",
     "DatasetInfo",
     "Scaler",
+    "align_classes",
     "SequenceDataset",
     "batch_indices",
     "batches",

@@ -34,7 +34,8 @@ class ClassifierConfig:
     impl: str = "auto"  # "auto", "kernel" or "reference"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        _check_types(self)
+        object.__setattr__(self, "hidden", tuple(self.hidden))
         if self.cell not in CELLS:
             raise ValueError(f"cell must be one of {CELLS}, got {self.cell!r}")
         if self.pooling not in POOLINGS:
@@ -70,6 +71,21 @@ class ClassifierConfig:
         words += ["cho"] if self.cell == "gru" and not self.reset_after else []
         words += [self.pooling] if self.pooling != "last" else []
         return " ".join(words)
+
+
+def _check_types(config: ClassifierConfig) -> None:
+    """Settings often come from JSON: a wrong type is a clear error, not a crash deep inside torch."""
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        if field.name == "hidden":
+            ok = isinstance(value, (list, tuple)) and all(isinstance(h, int) and not isinstance(h, bool) for h in value)
+            expected = "a list of whole numbers, e.g. [64, 32]"
+        else:
+            kind = {"int": int, "float": (int, float), "bool": bool, "str": str}[field.type]
+            ok = isinstance(value, kind) and (field.type == "bool" or not isinstance(value, bool))
+            expected = field.type
+        if not ok:
+            raise ValueError(f"{field.name}={value!r}: expected {expected}")
 
 
 class SequenceClassifier(nn.Module):

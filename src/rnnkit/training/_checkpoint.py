@@ -72,6 +72,8 @@ def read_checkpoint(directory: str | os.PathLike) -> dict[str, Any]:
         raise CheckpointError(f"{path}: not valid JSON ({err})") from err
     if not isinstance(info, dict) or info.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not an rnnkit checkpoint (no \"format\": \"{FORMAT}\")")
+    if not isinstance(info.get("config"), dict):
+        raise CheckpointError(f"{path}: no \"config\" object with the run's settings")
     return info
 
 

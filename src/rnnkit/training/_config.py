@@ -137,7 +137,7 @@ def _check_types(config: TrainConfig) -> None:
         allowed = tuple(t for name in names for t in _TYPES[name])
         value = getattr(config, field.name)
         if not isinstance(value, allowed) or (isinstance(value, bool) and "bool" not in names):
-            raise TypeError(f"TrainConfig.{field.name}={value!r}: expected {field.type}")
+            raise ValueError(f"TrainConfig.{field.name}={value!r}: expected {field.type}")
 
 
 def _check(ok: bool, field: str, value: Any, rule: str) -> None:
