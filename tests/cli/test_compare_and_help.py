@@ -12,7 +12,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 def test_tiny_compare(tmp_path, stroke_folder):
     grid = tmp_path / "grid.json"
-    grid.write_text(json.dumps({"architectures": [{"cell": "rnn", "hidden": [8]},
+    grid.write_text(json.dumps({"architectures": [{"cell": "rnn", "hidden": [8]}, {"cell": "rnn", "hidden": [8], "dropout": 0.5},
                                                   {"cell": "lstm", "hidden": [8], "peephole": True},
                                                   {"cell": "gru", "hidden": [8, 4], "reset_after": False}],
                                 "training": {"epochs": 2}}))
@@ -21,8 +21,9 @@ def test_tiny_compare(tmp_path, stroke_folder):
     name = stroke_folder.name  # a folder data set is named after its folder
     with open(out / "results.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert len(rows) == 3
+    assert len(rows) == 4
     assert {r["architecture"] for r in rows} == {"8 attention", "8 peephole attention", "8-4 cho attention"}
+    assert len({r["run"] for r in rows}) == 4, "same shape, other dropout: separate run directories"
     assert {r["dataset"] for r in rows} == {name}
     for row in rows:
         assert 0 <= float(row["test_accuracy"]) <= 1 and int(row["epochs"]) == 2 and int(row["parameters"]) > 0
@@ -40,12 +41,20 @@ def test_tiny_compare(tmp_path, stroke_folder):
     ("[{\"hidden\": [4]}]", "'cell' is missing"),
     ("{\"architectures\": [{\"cell\": \"gru\"}], \"trainng\": {}}", "unknown key(s) ['trainng']"),
     ("{\"architectures\": [{\"cell\": \"gru\"}], \"training\": {\"epoch\": 3}}", "unknown TrainConfig key(s) 'epoch'"),
+    ("{\"architectures\": [{\"cell\": \"gru\"}], \"training\": {\"epochs\": \"2\"}}", "TrainConfig.epochs='2'"),
+    ("[{\"cell\": \"lstm\", \"hidden\": [8]}, {\"cell\": \"lstmm\"}]", "architecture 2: cell must be one of"),
+    ("[{\"cell\": \"gru\", \"hidden\": \"16\"}]", "architecture 1: hidden='16'"),
+    ("[{\"cell\": 5}]", "architecture 1: cell=5"),
+    ("[{\"cell\": \"gru\", \"dropout\": \"0.1\"}]", "architecture 1: dropout='0.1'"),
+    ("[{\"cell\": \"gru\"}, {\"cell\": \"rnn\"}, {\"cell\": \"gru\"}]", "architecture 3 repeats architecture 1"),
 ])
 def test_bad_grid_files(tmp_path, capsys, content, message):
     grid = tmp_path / "grid.json"
     grid.write_text(content)
-    assert main(["compare", "--data", "lasa-handwriting", "--grid", str(grid), "--out", str(tmp_path)]) == 2
+    out = tmp_path / "study"
+    assert main(["compare", "--data", "lasa-handwriting", "--grid", str(grid), "--out", str(out)]) == 2
     assert message in capsys.readouterr().err
+    assert not out.exists(), "a bad grid must fail before any run"
 
 
 def test_datasets_lists_the_bundled_sets(capsys):

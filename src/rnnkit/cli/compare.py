@@ -8,6 +8,7 @@ the epoch. Every run keeps its own directory (``DIR/runs/<dataset>/<cell>-<shape
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 import time
@@ -19,6 +20,7 @@ from rich.console import Console
 from .. import reports
 from ..data import DataError
 from ..models import ClassifierConfig
+from ..training import TrainConfig
 from ._options import add_data_arguments, add_training_arguments, data_config, train_config
 from ._study import prepare_data, train_run
 
@@ -51,8 +53,7 @@ examples:
   rnnkit compare
   rnnkit compare --data fsdd-digits --grid grid.json --out runs/study"""
 
-MODEL_KEYS = {"cell", "hidden", "dropout", "bidirectional", "pooling", "nonlinearity", "peephole", "proj_size",
-              "reset_after", "init", "impl"}
+MODEL_KEYS = {f.name for f in dataclasses.fields(ClassifierConfig)} - {"input_size", "num_classes"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -83,12 +84,19 @@ def read_grid(path: str | None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     if not isinstance(grid, list) or not grid or not all(isinstance(a, dict) for a in grid):
         raise DataError(f"{path}: expected a non-empty list of architectures (objects like "
                         '{"cell": "lstm", "hidden": [64, 32]})')
+    labels = []
     for number, architecture in enumerate(grid, 1):
         unknown = sorted(set(architecture) - MODEL_KEYS)
         if unknown:
             raise DataError(f"{path}: architecture {number}: unknown setting(s) {unknown}; known: {sorted(MODEL_KEYS)}")
         if "cell" not in architecture:
             raise DataError(f"{path}: architecture {number}: 'cell' is missing")
+        try:  # every setting checked now, before hours of training find a typo in the last entry
+            labels.append(_label(architecture))
+        except ValueError as err:
+            raise DataError(f"{path}: architecture {number}: {err}") from None
+        if architecture in grid[: number - 1]:
+            raise DataError(f"{path}: architecture {number} repeats architecture {grid.index(architecture) + 1}")
     if not isinstance(overrides, dict):
         raise DataError(f"{path}: 'training' must be an object of training settings")
     return grid, overrides
@@ -96,6 +104,7 @@ def read_grid(path: str | None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
 
 def run(args: argparse.Namespace) -> int:
     grid, overrides = read_grid(args.grid)
+    _with_overrides(train_config(args), overrides)  # a typo in the grid's training settings fails now
     out = Path(args.out)
     console = Console(stderr=True)
     rows: list[dict[str, Any]] = []
@@ -104,36 +113,35 @@ def run(args: argparse.Namespace) -> int:
     for source in args.data:
         prepared = prepare_data(data_config(args, source))  # loaded and scaled once for every architecture
         dataset = prepared.train.name
-        base = train_config(args, len(prepared.train))
-        config = type(base).from_dict({**base.to_dict(), **overrides})
+        config = _with_overrides(train_config(args, len(prepared.train)), overrides)
         histories, best = {}, None
-        for architecture in grid:
-            settings = {**architecture}
-            label = f"{settings['cell'].upper()} {_shape(settings)}"
+        for number, settings in enumerate(grid, 1):
+            label = _label(settings)
+            if label in histories:  # same shape, other settings (dropout, init ...): keep both curves apart
+                label = f"{label} (#{number})"
             done += 1
             console.print(f"[bold][{done}/{total}][/] {dataset}: {label}")
-            run_dir = out / "runs" / _slug(dataset) / _slug(f"{settings['cell']}-{_shape(settings)}")
+            run_dir = out / "runs" / _slug(dataset) / f"{number:02d}-{_slug(_label(settings))}"
             result = train_run(data_config(args, source), settings, config, run_dir, prepared=prepared,
                                progress=not args.quiet)
             m = result.metrics
             console.print(f"      train {m['train_accuracy']:.4f}  test {m['test_accuracy']:.4f}  "
                           f"{m['epochs']} epochs  {m['seconds']:.1f} s")
             rows.append({key: m[key] for key in reports.RESULT_COLUMNS} | {"run": str(run_dir.relative_to(out))})
+            reports.write_results_csv(rows, out / "results.csv")  # after every run: an interruption keeps them
             histories[label] = result.history
             if best is None or m["test_accuracy"] > best.metrics["test_accuracy"]:
                 best = result
         loss_plot = reports.plot_loss_comparison(histories, out / f"loss_{_slug(dataset)}.png",
                                                  title=f"Training loss per epoch on {dataset}")
+        best_label = f"{best.config.cell.upper()} {best.config.architecture}"
         confusion_plot = reports.plot_confusion(best.metrics["confusion_matrix"], best.metrics["class_names"],
                                                 out / f"confusion_{_slug(dataset)}.png",
-                                                title=f"Best on {dataset}: {best.config.cell.upper()} "
-                                                      f"{best.config.architecture}")
+                                                title=f"Best on {dataset}: {best_label}")
         figures += [reports.Figure(loss_plot, f"{dataset}: training loss of every architecture against the epoch."),
-                    reports.Figure(confusion_plot, f"{dataset}: test confusion matrix of the best run "
-                                                   f"({best.config.cell.upper()} {best.config.architecture}, "
+                    reports.Figure(confusion_plot, f"{dataset}: test confusion matrix of the best run ({best_label}, "
                                                    f"test accuracy {best.metrics['test_accuracy']:.4f}).")]
     seconds = time.perf_counter() - start
-    reports.write_results_csv(rows, out / "results.csv")
     reports.write_comparison_report(
         out / "report.html", rows, figures=figures,
         title="RNN vs LSTM vs GRU", subtitle=f"{len(rows)} runs on {', '.join(args.data)} in {seconds:.0f} s",
@@ -145,9 +153,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _shape(settings: dict[str, Any]) -> str:
-    """The architecture label of a grid entry, as ClassifierConfig names it."""
-    return ClassifierConfig(input_size=1, num_classes=2, **settings).architecture
+def _label(settings: dict[str, Any]) -> str:
+    """"LSTM 64-32-32 attention": the cell and the architecture, as ClassifierConfig names it."""
+    config = ClassifierConfig(input_size=1, num_classes=2, **settings)
+    return f"{config.cell.upper()} {config.architecture}"
+
+
+def _with_overrides(config: TrainConfig, overrides: dict[str, Any]) -> TrainConfig:
+    return TrainConfig.from_dict({**config.to_dict(), **overrides})
 
 
 def _slug(text: str) -> str:
