@@ -7,8 +7,10 @@ from rnnkit.data import (
     DataError,
     SequenceDataset,
     group_split,
+    load,
     stratified_split,
     train_validation_split,
+    write_npz,
 )
 
 from .conftest import make_dataset
@@ -81,3 +83,15 @@ def test_validation_split_with_groups_holds_out_groups():
     assert held_out.isdisjoint(train.groups.tolist())
     again = train_validation_split(data, 0.2, seed=1)[1]
     assert again.groups.tolist() == validation.groups.tolist()
+
+
+def test_load_holds_out_whole_groups_for_the_test_split(tmp_path):
+    """Samples of one group (a writer's demos, a speaker) are alike: none may span train and test."""
+    rng = np.random.default_rng(0)
+    sequences = [rng.normal(size=(5, 2)).astype(np.float32) for _ in range(40)]
+    dataset = SequenceDataset(sequences, np.arange(40) % 2, ["a", "b"], name="grouped",
+                              groups=np.arange(40) // 8)  # 5 groups of 8
+    write_npz(dataset, tmp_path / "grouped.npz")
+    splits = load(tmp_path / "grouped.npz", test_fraction=0.2, seed=1)
+    assert set(splits.train.groups.tolist()).isdisjoint(splits.test.groups.tolist())
+    assert len(splits.test) == 8

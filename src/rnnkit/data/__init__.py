@@ -18,7 +18,7 @@ from rnnkit.data._folder import read_folder, read_sample_file, write_folder
 from rnnkit.data._load import load
 from rnnkit.data._npz import read_npz, write_npz
 from rnnkit.data._scaling import Scaler, scale_splits
-from rnnkit.data._splits import group_split, stratified_split, train_validation_split
+from rnnkit.data._splits import group_split, holdout_split, stratified_split, train_validation_split
 from rnnkit.data._ts import read_ts, write_ts
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "collate",
     "dataset_names",
     "group_split",
+    "holdout_split",
     "list_datasets",
     "load",
     "load_dataset",

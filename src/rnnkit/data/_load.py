@@ -11,7 +11,7 @@ from rnnkit.data._dataset import DataSplits, SequenceDataset, align_classes
 from rnnkit.data._errors import DataError
 from rnnkit.data._folder import read_folder
 from rnnkit.data._npz import read_npz
-from rnnkit.data._splits import stratified_split
+from rnnkit.data._splits import holdout_split
 from rnnkit.data._ts import read_ts
 
 _FILE_READERS: dict[str, Callable[[Path], SequenceDataset]] = {
@@ -32,8 +32,8 @@ def load(source: str | Path, *, test_fraction: float | None = None, seed: int = 
       beside it gives the test split; other files give `test=None`.
 
     A path that exists wins over a bundled name. When the source has no test split and
-    `test_fraction` is given, a `stratified_split` with `seed` makes one; otherwise `test` stays
-    None and the caller decides.
+    `test_fraction` is given, a `holdout_split` with `seed` makes one (whole groups where the data
+    has them); otherwise `test` stays None and the caller decides.
     """
     path = Path(source)
     if not path.exists():
@@ -43,7 +43,7 @@ def load(source: str | Path, *, test_fraction: float | None = None, seed: int = 
                         f"(bundled: {', '.join(dataset_names())})")
     splits = _read_path(path)
     if splits.test is None and test_fraction is not None:
-        splits = DataSplits(*stratified_split(splits.train, test_fraction, seed))
+        splits = DataSplits(*holdout_split(splits.train, test_fraction, seed))
     return splits
 
 

@@ -38,24 +38,29 @@ def group_split(
     return _parts(dataset, np.flatnonzero(is_test))
 
 
+def holdout_split(
+    dataset: SequenceDataset, fraction: float, seed: int = 0, what: str = "test_fraction"
+) -> tuple[SequenceDataset, SequenceDataset]:
+    """Split into `(kept, held_out)` with about `fraction` of the data held out, chosen by `seed`.
+
+    With `groups` (e.g. LASA demos, speakers) whole groups are held out, at least one, so no group
+    spans both parts; without groups the split is stratified like `stratified_split`. `what` names
+    the setting in error messages.
+    """
+    if dataset.groups is None or len(np.unique(dataset.groups)) < 2:
+        return _parts(dataset, _stratified_test_indices(dataset, fraction, seed, what))
+    _check_fraction(fraction, what)
+    groups = np.unique(dataset.groups)
+    count = min(max(1, _round(len(groups) * fraction)), len(groups) - 1)
+    held_out = np.random.default_rng(seed).choice(groups, size=count, replace=False)
+    return group_split(dataset, held_out.tolist())
+
+
 def train_validation_split(
     dataset: SequenceDataset, validation_fraction: float = 0.1, seed: int = 0
 ) -> tuple[SequenceDataset, SequenceDataset]:
-    """Split training data into `(train, validation)` for early stopping and model selection.
-
-    With `groups` (e.g. LASA demos) whole groups are held out, about `validation_fraction` of them
-    and at least one, chosen by `seed`, so validation measures the same thing as the test split.
-    Without groups the split is stratified like `stratified_split`.
-    """
-    if dataset.groups is None or len(np.unique(dataset.groups)) < 2:
-        test_index = _stratified_test_indices(dataset, validation_fraction, seed,
-                                              "validation_fraction")
-        return _parts(dataset, test_index)
-    _check_fraction(validation_fraction, "validation_fraction")
-    groups = np.unique(dataset.groups)
-    count = min(max(1, _round(len(groups) * validation_fraction)), len(groups) - 1)
-    held_out = np.random.default_rng(seed).choice(groups, size=count, replace=False)
-    return group_split(dataset, held_out.tolist())
+    """Split training data into `(train, validation)` for early stopping (see `holdout_split`)."""
+    return holdout_split(dataset, validation_fraction, seed, "validation_fraction")
 
 
 def _stratified_test_indices(
@@ -69,8 +74,8 @@ def _stratified_test_indices(
         if len(members) == 0:
             continue
         if len(members) == 1:
-            raise DataError(f"data set {dataset.name!r}: class {class_name!r} has 1 sample; a "
-                            "stratified split needs at least 2 per class")
+            raise DataError(f"data set {dataset.name!r}: class {class_name!r} has 1 sample; the "
+                            f"stratified split of {what} needs at least 2 per class")
         count = min(max(1, _round(len(members) * fraction)), len(members) - 1)
         chosen.append(rng.permutation(members)[:count])
     return np.sort(np.concatenate(chosen))
