@@ -145,13 +145,13 @@ def test_run_report(tmp_path, figures):
         metrics={"test_accuracy": 0.75, "train_accuracy": 0.9, "epochs": 6, "seconds": 9.0,
                  "train_losses": [1.0, 0.5], "device": "cpu"},
         config={"model": {"cell": "lstm"}, "lr": 0.001}, history=history, figures=figures,
-        confusion=cm, class_names=["left", EVIL])
+        confusion=cm, class_names=["left", EVIL], monitor="val_loss")
     page = Page(path.read_text(encoding="utf-8"))
     words = page.words
     for heading in ("Summary", "Figures", "Per-class scores", "Other metrics", "Configuration",
                     "Epochs"):
         assert heading in [t for t in page.text]
-    assert "best val epoch" in words and "macro average" in words and "device cpu" in words
+    assert "best epoch (val loss)" in words and "macro average" in words and "device cpu" in words
     assert "train_losses" not in words  # lists are not key figures
     assert len(page.all("img")) == 2 and page.all("details")
     assert "<script" not in path.read_text().lower()
@@ -161,7 +161,7 @@ def test_run_report_without_validation_or_figures(tmp_path):
     path = write_run_report(tmp_path / "r.html", "bare", metrics={"test_accuracy": 0.5},
                             config={}, history=make_history(validation=False))
     page = Page(path.read_text(encoding="utf-8"))
-    assert "best val epoch" not in page.words and not page.all("img")
+    assert "best epoch" not in page.words and not page.all("img")
     assert "val loss" not in page.words  # empty columns are dropped from the epoch table
 
 

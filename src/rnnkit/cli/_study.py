@@ -117,6 +117,7 @@ def train_run(data_config: DataConfig, model_settings: dict[str, Any], train_con
         "test_loss": test_eval.loss,
         "epochs": len(result.history),
         "best_epoch": result.best_epoch,
+        "monitor": result.monitor,
         "stopped_early": result.stopped_early,
         "seconds": seconds,
         "samples": {"train": len(train), "validation": 0 if validation is None else len(validation),
@@ -143,13 +144,13 @@ def train_run(data_config: DataConfig, model_settings: dict[str, Any], train_con
 def write_run_files(directory: Path, metrics: dict[str, Any], run_config: dict[str, Any], title: str) -> None:
     """curves.png, confusion.png and report.html of a run."""
     confusion = np.asarray(metrics["confusion_matrix"])
-    curves = reports.plot_curves(metrics["history"], directory / "curves.png", title=title)
+    curves = reports.plot_curves(metrics["history"], directory / "curves.png", title=title, monitor=metrics["monitor"])
     matrix = reports.plot_confusion(confusion, metrics["class_names"], directory / "confusion.png",
                                     title=f"Test confusion matrix: {title}")
     reports.write_run_report(
         directory / "report.html", title,
         metrics=metrics, config=run_config, history=metrics["history"], confusion=confusion,
-        class_names=metrics["class_names"],
+        class_names=metrics["class_names"], monitor=metrics["monitor"],
         figures=[reports.Figure(curves, "Loss and accuracy per epoch (training and validation)."),
                  reports.Figure(matrix, "Test set: rows are the true class, columns the prediction.")],
         subtitle=f"rnnkit {__version__} · {metrics['samples']['train']} training, "

@@ -50,7 +50,8 @@ def class_metrics_rows(cm: ArrayLike, class_names: Sequence[object] | None = Non
 def write_run_report(path: str | os.PathLike, title: str, *, metrics: Mapping[str, Any],
                      config: Mapping[str, Any], history: History | None = None,
                      figures: Sequence[Figure] = (), confusion: ArrayLike | None = None,
-                     class_names: Sequence[object] | None = None, subtitle: str = "") -> Path:
+                     class_names: Sequence[object] | None = None, subtitle: str = "",
+                     monitor: str = "val_accuracy") -> Path:
     """The report of one training run: key figures, plots, per-class scores, settings, epochs.
 
     ``metrics`` is the run's ``metrics.json`` content (non-scalar entries are skipped),
@@ -59,9 +60,9 @@ def write_run_report(path: str | os.PathLike, title: str, *, metrics: Mapping[st
     scalars = _scalars(metrics)
     key = {k.replace("_", " "): scalars[k] for k in KEY_METRICS if k in scalars}
     if history:
-        best = best_epoch(history)
+        best = best_epoch(history, monitor)  # the monitor early stopping watched: the epoch whose weights were kept
         if best is not None:
-            key["best val epoch"] = best
+            key[f"best epoch ({monitor.replace('_', ' ')})"] = best
     if confusion is not None and "test_accuracy" not in scalars:
         key["test accuracy"] = accuracy(confusion)
     sections = [Section("Summary", [Summary(key)])]
