@@ -91,6 +91,7 @@ def test_user_mistakes_end_in_one_line(args, message, tmp_path, capsys):
     status = main([a.replace("{tmp}", str(tmp_path)) for a in args])
     err = capsys.readouterr().err
     assert status == 2
+    assert not (tmp_path / "x").exists(), "a failed run leaves no run directory behind"
     assert message in err.lower()
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
 

@@ -174,3 +174,18 @@ def test_load_bundled_name():
 def test_load_unknown_path_lists_bundled_names(tmp_path):
     with pytest.raises(DataError, match="fsdd-digits, lasa-handwriting"):
         load(str(tmp_path / "nothing-here"))
+
+
+def test_a_stroke_shaped_row_is_a_row_when_the_model_has_other_widths(tmp_path):
+    """'3 1 2 3 4 5 6' looks like a 3-point stroke, but for 7 features per step it is one step."""
+    path = tmp_path / "one_step.txt"
+    path.write_text("3 1 2 3 4 5 6\n")
+    np.testing.assert_array_equal(read_sample_file(path, num_features=7), [[3, 1, 2, 3, 4, 5, 6]])
+    assert read_sample_file(path).shape == (3, 2)  # without a hint, the stroke reading stands
+
+
+def test_csv_with_a_byte_order_mark_as_excel_writes_it(tmp_path):
+    data = make_dataset(n=6)
+    write_csv(data, tmp_path / "plain.csv")
+    (tmp_path / "excel.csv").write_bytes(b"\xef\xbb\xbf" + (tmp_path / "plain.csv").read_bytes())
+    assert_same_data(read_csv(tmp_path / "excel.csv"), read_csv(tmp_path / "plain.csv"))

@@ -110,6 +110,17 @@ def test_nan_loss_raises_training_error_naming_epoch_and_batch(data):
     assert (info.value.epoch, info.value.batch) == (2, 3)
 
 
+def test_nan_validation_loss_is_a_training_error(data):
+    """A model that diverges only on unseen data stops with the epoch named, not an early-stopping crash."""
+    (x, lengths, y), (vx, vlengths, vy) = data
+    poisoned_val = vx.clone()
+    poisoned_val[0, 0, 0] = float("nan")
+    with pytest.raises(TrainingError, match="epoch 1: val_loss is nan") as info:
+        fit(new_model(), batches(x, lengths, y, 32), TrainConfig(epochs=2),
+            val_batches=batches(poisoned_val, vlengths, vy, 64), progress=False)
+    assert info.value.epoch == 1
+
+
 def test_cosine_schedule_shows_in_history(data):
     (x, lengths, y), _ = data
     config = TrainConfig(lr=1e-2, epochs=3, lr_schedule="cosine", patience=None)

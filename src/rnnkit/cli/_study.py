@@ -84,8 +84,7 @@ def train_run(data_config: DataConfig, model_settings: dict[str, Any], train_con
               directory: str | Path, *, prepared: PreparedData | None = None, progress: bool = True,
               title: str | None = None) -> RunResult:
     """Train one classifier and write the run directory; return its metrics and model."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = Path(directory)  # made by save_checkpoint once there is something to save
     prepared = prepared or prepare_data(data_config)
     train, validation, test = prepared.train, prepared.validation, prepared.test
     model_config = ClassifierConfig(input_size=train.num_features, num_classes=train.num_classes, **model_settings)

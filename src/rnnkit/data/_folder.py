@@ -90,7 +90,7 @@ def read_sample_file(path: Path, num_features: int | None = None) -> np.ndarray:
     ]
     if not numbered:
         raise DataError(f"{path}: empty file (no numbers)")
-    if len(numbered) == 1 and _is_pen_stroke(numbered[0][1]):
+    if len(numbered) == 1 and num_features in (None, 2) and _is_pen_stroke(numbered[0][1]):
         number, tokens = numbered[0]
         if num_features is not None and num_features != 2:
             raise DataError(

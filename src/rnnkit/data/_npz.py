@@ -59,6 +59,8 @@ def read_npz(path: str | Path) -> SequenceDataset:
 
 
 def _load_arrays(path: Path) -> dict[str, np.ndarray]:
+    if path.is_file() and not zipfile.is_zipfile(path):  # else numpy answers with advice to unpickle
+        raise DataError(f"{path}: not an .npz (zip) archive")
     try:
         npz = np.load(path, allow_pickle=False)
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:

@@ -11,9 +11,10 @@ from rnnkit.data._errors import DataError
 
 
 def read_text(path: Path) -> str:
-    """The whole file as UTF-8 text; a binary or unreadable file is a `DataError`."""
+    """The whole file as UTF-8 text (a leading byte-order mark, as Excel writes, is dropped); a binary or
+    unreadable file is a `DataError`."""
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise DataError(f"{path}: not a UTF-8 text file") from None
     except OSError as error:

@@ -107,6 +107,9 @@ def fit(
             })
 
             value = history[-1][monitor]
+            if not math.isfinite(value):
+                raise TrainingError(f"epoch {epoch}: {monitor} is {value}; training diverged "
+                                    "(try a lower lr or clip_norm)", epoch, None)
             decision = stopper.update(value)
             if decision.improved and config.restore_best:
                 # A CPU copy: it must survive later steps and not take accelerator memory.
