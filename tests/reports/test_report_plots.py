@@ -8,7 +8,6 @@ import pytest
 
 from rnnkit.reports import (best_epoch, confusion_matrix, plot_confusion, plot_curves,
                             plot_gradient_flow, plot_loss_comparison)
-from rnnkit._atomic import atomic_path, write_text_atomic
 from rnnkit.reports._curves import _log_scale_helps
 
 from ._support import assert_png, make_history, no_temp_files
@@ -93,16 +92,6 @@ def test_gradient_flow_png(tmp_path):
     assert_png(plot_gradient_flow(mean, tmp_path / "grad.png", max_abs={"layer0.weight_ih": 0.5}))
     with pytest.raises(ValueError):
         plot_gradient_flow({}, tmp_path / "none.png")
-
-
-def test_failed_write_keeps_old_file_and_leaves_no_temp(tmp_path):
-    target = write_text_atomic(tmp_path / "report.html", "old")
-    with pytest.raises(RuntimeError):
-        with atomic_path(target) as tmp:
-            tmp.write_text("half written")
-            raise RuntimeError("crash mid-write")
-    assert target.read_text() == "old"
-    assert no_temp_files(tmp_path)
 
 
 def test_no_matplotlib_on_import_and_no_pyplot_when_plotting(tmp_path):
