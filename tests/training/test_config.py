@@ -8,10 +8,16 @@ import torch
 from rnnkit.training import TrainConfig, resolve_device
 
 
-def test_defaults_follow_the_course_assignment():
+def test_defaults_adam_with_cosine_annealing_and_no_augmentation():
     config = TrainConfig()
-    assert (config.optimizer, config.lr, config.min_delta) == ("adam", 1e-3, 1e-4)
+    assert (config.optimizer, config.lr, config.lr_schedule, config.min_delta) == ("adam", 3e-3, "cosine", 1e-4)
+    assert config.time_mask == 0  # augmentation is asked for, never assumed
     assert config.device == "cpu" and config.clip_norm is not None and config.restore_best
+
+
+def test_the_course_assignment_settings_are_expressible():
+    config = TrainConfig(lr=1e-3, lr_schedule="none", stop_rule="successive", min_delta=1e-4, patience=1)
+    assert config.to_dict()["lr_schedule"] == "none"
 
 
 def test_frozen():

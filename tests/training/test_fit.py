@@ -8,7 +8,7 @@ from rnnkit.training import TrainConfig, TrainingError, evaluate, fit
 from .toys import GRUClassifier, batches, shuffled, sign_of_sum
 
 HISTORY_KEYS = {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds"}
-FAST = {"lr": 3e-2, "epochs": 6, "patience": None}  # a high lr so the toy task is learnt in a few epochs
+FAST = {"lr": 3e-2, "lr_schedule": "none", "epochs": 6, "patience": None}  # a high lr so the toy task is learnt in a few epochs
 
 
 @pytest.fixture(scope="module")

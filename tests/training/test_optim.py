@@ -57,8 +57,9 @@ def test_clip_by_value_bounds_every_element():
 
 
 def test_schedulers():
-    optimizer = make_optimizer(TrainConfig(), [torch.nn.Parameter(torch.zeros(2))])
-    assert make_scheduler(TrainConfig(), optimizer) is None
+    constant = TrainConfig(lr_schedule="none")
+    optimizer = make_optimizer(constant, [torch.nn.Parameter(torch.zeros(2))])
+    assert make_scheduler(constant, optimizer) is None
 
     config = TrainConfig(lr=1.0, lr_schedule="cosine", epochs=4, min_lr=0.0)
     optimizer = make_optimizer(config, [torch.nn.Parameter(torch.zeros(2))])

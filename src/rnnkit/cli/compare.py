@@ -23,6 +23,7 @@ from ..models import ClassifierConfig
 from ..training import TrainConfig
 from ._options import add_data_arguments, add_training_arguments, data_config, train_config
 from ._study import prepare_data, train_run
+from ._tables import compact_table
 
 DEFAULT_DATASETS = ["fsdd-digits", "lasa-handwriting"]
 # The seed study's shapes: one layer, and the assignment's 64-32-32 with 0.2 dropout, per cell.
@@ -30,7 +31,6 @@ DEFAULT_GRID = [
     {"cell": cell, "hidden": hidden, "dropout": 0.2}
     for cell in ("rnn", "lstm", "gru") for hidden in ([64], [64, 32, 32])
 ]
-DEFAULT_EPOCHS = 25
 
 DESCRIPTION = """Train and compare recurrent architectures on one or more data sets (the main job).
 
@@ -64,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="runs/compare", metavar="DIR", help="output directory (default: %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     add_data_arguments(parser)
-    add_training_arguments(parser, epochs=DEFAULT_EPOCHS)
+    add_training_arguments(parser)
 
 
 def read_grid(path: str | None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -109,11 +109,13 @@ def run(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     rows: list[dict[str, Any]] = []
     figures: list[reports.Figure] = []
+    settings_per_dataset: dict[str, dict[str, Any]] = {}
     total, done, start = len(args.data) * len(grid), 0, time.perf_counter()
     for source in args.data:
         prepared = prepare_data(data_config(args, source))  # loaded and scaled once for every architecture
         dataset = prepared.train.name
-        config = _with_overrides(train_config(args, len(prepared.train)), overrides)
+        config = _with_overrides(train_config(args, len(prepared.train), source), overrides)
+        settings_per_dataset[dataset] = config.to_dict()
         histories, best = {}, None
         for number, settings in enumerate(grid, 1):
             label = _label(settings)
@@ -145,12 +147,23 @@ def run(args: argparse.Namespace) -> int:
     reports.write_comparison_report(
         out / "report.html", rows, figures=figures,
         title="RNN vs LSTM vs GRU", subtitle=f"{len(rows)} runs on {', '.join(args.data)} in {seconds:.0f} s",
-        config={"training": {k: v for k, v in config.to_dict().items() if k != "batch_size"},
-                "batch_size": args.batch_size, "scaling": args.scaling, "test_fraction": args.test_fraction,
-                "validation_fraction": args.validation_fraction, "seed": args.seed})
+        config=_report_settings(settings_per_dataset) | {
+            "scaling": args.scaling, "test_fraction": args.test_fraction,
+            "validation_fraction": args.validation_fraction, "seed": args.seed})
     _print_table(console, rows)
     console.print(f"{len(rows)} runs in {seconds:.0f} s; report: {out / 'report.html'}")
     return 0
+
+
+def _report_settings(settings_per_dataset: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Training settings shared by every data set under "training", those that differ ('auto'
+    epochs, batch size, time mask) under each data set's name."""
+    every = list(settings_per_dataset.values())
+    shared = {key: value for key, value in every[0].items() if all(s[key] == value for s in every)}
+    return {"training": shared} | {
+        dataset: {key: value for key, value in settings.items() if key not in shared}
+        for dataset, settings in settings_per_dataset.items() if len(shared) < len(settings)
+    }
 
 
 def _label(settings: dict[str, Any]) -> str:
@@ -168,9 +181,8 @@ def _slug(text: str) -> str:
 
 
 def _print_table(console: Console, rows: list[dict[str, Any]]) -> None:
-    from rich.table import Table
-
-    table = Table("dataset", "cell", "architecture", "params", "train acc", "test acc", "epochs", "seconds")
+    table = compact_table("dataset", "cell", "architecture", "params", "train", "test", "epochs", "seconds",
+                          numeric=("params", "train", "test", "epochs", "seconds"))
     for row in reports.sort_results(rows):
         table.add_row(row["dataset"], row["cell"], row["architecture"], f"{row['parameters']:,}",
                       f"{row['train_accuracy']:.4f}", f"{row['test_accuracy']:.4f}", str(row["epochs"]),

@@ -4,9 +4,9 @@ from __future__ import annotations
 import argparse
 
 from rich.console import Console
-from rich.table import Table
 
 from ..data import list_datasets
+from ._tables import compact_table
 
 DESCRIPTION = "List the real data sets bundled with rnnkit (usable as --data NAME), with size and source."
 
@@ -16,7 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    table = Table("name", "task", "size", "classes", "features", "on disk")
+    table = compact_table("name", "task", "size", "classes", "features", "on disk",
+                          numeric=("classes", "features", "on disk"))
     infos = list_datasets()
     for info in infos:
         table.add_row(info.name, info.kind, f"{info.count:,} {info.unit}", _or_dash(info.classes),

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     data = data_config(args, args.data)
     prepared = prepare_data(data)
-    result = train_run(data, model_settings(args), train_config(args, len(prepared.train)), args.out,
+    result = train_run(data, model_settings(args), train_config(args, len(prepared.train), args.data), args.out,
                        prepared=prepared, progress=not args.quiet)
     m = result.metrics
     console.print(f"[bold]{m['cell'].upper()} {m['architecture']}[/] on {m['dataset']}: "

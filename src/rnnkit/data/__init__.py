@@ -3,6 +3,7 @@ scaling and padded batches. Imports only numpy, torch and the standard library."
 
 from rnnkit.data._bundled import (
     DatasetInfo,
+    bundled_time_mask,
     dataset_names,
     list_datasets,
     load_dataset,
@@ -30,6 +31,7 @@ __all__ = [
     "align_classes",
     "SequenceDataset",
     "batch_indices",
+    "bundled_time_mask",
     "batches",
     "collate",
     "dataset_names",

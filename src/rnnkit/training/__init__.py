@@ -4,6 +4,7 @@ Trains any ``torch.nn.Module`` called as ``model(x, lengths) -> logits`` on batc
 ``(x, lengths, y)`` that the caller supplies; imports nothing else from rnnkit.
 """
 
+from ._augment import time_mask
 from ._batch import Batch, BatchSource, epoch_batches, unpack_batch
 from ._checkpoint import (
     CheckpointError,
@@ -12,7 +13,7 @@ from ._checkpoint import (
     save_checkpoint,
     write_json_atomic,
 )
-from ._config import TrainConfig, resolve_device
+from ._config import LR_SCHEDULES, MONITORS, OPTIMIZERS, STOP_RULES, TrainConfig, resolve_device
 from ._early_stopping import Decision, EarlyStopping
 from ._fit import FitResult, TrainingError, fit
 from ._metrics import (
@@ -29,6 +30,10 @@ from ._tbptt import StepStats, bptt_step, detach_state, tbptt_step
 
 __all__ = [
     "IGNORE_INDEX",
+    "LR_SCHEDULES",
+    "MONITORS",
+    "OPTIMIZERS",
+    "STOP_RULES",
     "Batch",
     "BatchSource",
     "CheckpointError",
@@ -57,6 +62,7 @@ __all__ = [
     "save_checkpoint",
     "seed_everything",
     "tbptt_step",
+    "time_mask",
     "unpack_batch",
     "write_json_atomic",
 ]

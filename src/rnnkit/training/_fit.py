@@ -21,6 +21,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from ._augment import time_mask
 from ._batch import BatchSource, epoch_batches, unpack_batch
 from ._config import TrainConfig, resolve_device
 from ._early_stopping import EarlyStopping
@@ -152,6 +153,8 @@ def _train_epoch(
     loss_sum, correct_sum, valid_sum = 0.0, 0, 0
     for index, batch in enumerate(epoch_batches(batches, epoch), start=1):
         x, lengths, y = unpack_batch(batch, device)
+        if config.time_mask:
+            x = time_mask(x, lengths, config.time_mask)
         optimizer.zero_grad(set_to_none=True)
         if config.tbptt is not None:
             stats = tbptt_step(model, x, lengths, y, loss_fn, config.tbptt)
