@@ -12,7 +12,13 @@ def test_defaults_adam_with_cosine_annealing_and_no_augmentation():
     config = TrainConfig()
     assert (config.optimizer, config.lr, config.lr_schedule, config.min_delta) == ("adam", 3e-3, "cosine", 1e-4)
     assert config.time_mask == 0  # augmentation is asked for, never assumed
-    assert config.device == "cpu" and config.clip_norm is not None and config.restore_best
+    assert config.device == "cpu" and config.clip_norm is not None
+
+
+def test_best_weights_are_restored_exactly_when_stopping_early_unless_told():
+    assert TrainConfig().patience is None and not TrainConfig().restores_best  # the schedule's end is kept
+    assert TrainConfig(patience=20).restores_best
+    assert TrainConfig(restore_best=True).restores_best and not TrainConfig(patience=5, restore_best=False).restores_best
 
 
 def test_the_course_assignment_settings_are_expressible():

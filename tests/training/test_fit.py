@@ -65,7 +65,7 @@ def test_restore_best_brings_back_the_best_epochs_weights(data):
     # the best epoch is an early one, and the final weights are not the best.
     (x, lengths, y), (xv, lv, yv) = data
     val = batches(xv, lv, 1 - yv, 64)
-    for restore in (True, False):
+    for restore in (True, False, None):  # None: patience is None here, so the last epoch's weights
         model = new_model()
         config = TrainConfig(**FAST, restore_best=restore)
         result = fit(model, batches(x, lengths, y, 32), config, val_batches=val, progress=False)

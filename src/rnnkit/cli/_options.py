@@ -128,9 +128,10 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
                        help="clamp every gradient element to [-V, V] (default: off)")
     group.add_argument("--tbptt", type=int, default=None, metavar="K",
                        help="truncated BPTT over windows of K steps (unidirectional, pooling 'last'; default: off)")
-    group.add_argument("--patience", type=int, default=defaults.patience,
-                       help="early stopping: epochs without improvement before stopping; 0 never stops early "
-                            "(default: %(default)s)")
+    group.add_argument("--patience", type=int, default=defaults.patience or 0, metavar="N",
+                       help="early stopping: stop after N epochs without improvement and keep the best epoch's "
+                            "weights; 0 never stops early and keeps the last epoch's, where the cosine schedule "
+                            "ends (default: 0)")
     group.add_argument("--min-delta", type=float, default=defaults.min_delta,
                        help="early stopping: smallest change that counts (default: %(default)s)")
     group.add_argument("--stop-rule", choices=STOP_RULES, default=defaults.stop_rule,

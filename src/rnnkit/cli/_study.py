@@ -116,6 +116,8 @@ def train_run(data_config: DataConfig, model_settings: dict[str, Any], train_con
         "test_loss": test_eval.loss,
         "epochs": len(result.history),
         "best_epoch": result.best_epoch,
+        # the epoch whose weights the model holds: the best one when restored, else the last
+        "kept_epoch": result.best_epoch if train_config.restores_best else len(result.history),
         "monitor": result.monitor,
         "stopped_early": result.stopped_early,
         "seconds": seconds,

@@ -20,7 +20,7 @@ from ._html import Figure, Html, KeyValues, Section, Summary, Table, write_repor
 from ._tables import best_rows, results_table_html, sort_results
 
 KEY_METRICS = ("test_accuracy", "train_accuracy", "val_accuracy", "parameters", "epochs",
-               "seconds")  # shown first, as cards, when present
+               "kept_epoch", "seconds")  # shown first, as cards, when present
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr",
                    "seconds")
 
@@ -60,7 +60,7 @@ def write_run_report(path: str | os.PathLike, title: str, *, metrics: Mapping[st
     scalars = _scalars(metrics)
     key = {k.replace("_", " "): scalars[k] for k in KEY_METRICS if k in scalars}
     if history:
-        best = best_epoch(history, monitor)  # the monitor early stopping watched: the epoch whose weights were kept
+        best = best_epoch(history, monitor)  # by the monitor early stopping watched
         if best is not None:
             key[f"best epoch ({monitor.replace('_', ' ')})"] = best
     if confusion is not None and "test_accuracy" not in scalars:

@@ -45,7 +45,7 @@ class FitResult(NamedTuple):
 
     # One row per epoch: epoch, train_loss, train_accuracy, val_loss, val_accuracy, lr, seconds.
     history: list[dict[str, Any]]
-    best_epoch: int  # 1-based epoch with the best monitored value (the weights restored by restore_best)
+    best_epoch: int  # 1-based epoch with the best monitored value (the weights kept when config.restores_best)
     stopped_early: bool  # True when early stopping ended training before config.epochs
     seconds: float  # wall time of the whole fit
     monitor: str  # the history key early stopping watched ("val_loss" ...)
@@ -112,7 +112,7 @@ def fit(
                 raise TrainingError(f"epoch {epoch}: {monitor} is {value}; training diverged "
                                     "(try a lower lr or clip_norm)", epoch, None)
             decision = stopper.update(value)
-            if decision.improved and config.restore_best:
+            if decision.improved and config.restores_best:
                 # A CPU copy: it must survive later steps and not take accelerator memory.
                 best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
             if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
@@ -123,7 +123,7 @@ def fit(
             if decision.stop:
                 break
 
-    if config.restore_best and best_state is not None:
+    if config.restores_best and best_state is not None:
         model.load_state_dict(best_state)
     return FitResult(
         history=history,
