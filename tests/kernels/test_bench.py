@@ -23,18 +23,23 @@ def test_a_tiny_run_writes_every_measurement(tmp_path, capsys):
         {(v, m) for v in ("lstm", "layer_norm", "gru", "rnn") for m in ("train", "inference")}
     for r in report["results"]:
         assert r["kernel_ms"] > 0 and r["native_ms"] > 0 and r["naive_ms"] > 0 and r["roofline_ms"] > 0
+        assert r["auto_ms"] > 0 and r["auto_path"] in ("kernel", "native")
         assert r["vs_lstm"] == pytest.approx(r["kernel_ms"] / r["lstm_ms"])
+        assert r["auto_vs_native"] == pytest.approx(r["auto_ms"] / r["native_ms"])
         assert r["verdict"] in (("met", "missed") if r["mode"] == "train" else ("",))
         assert r["naive_verdict"] in (("met", "missed") if r["mode"] == "train" and r["variant"] == "layer_norm"
                                       else ("",))
+    paths = {(r["variant"], r["mode"]): r["auto_path"] for r in report["results"]}
+    # what impl="auto" picks on CPU: torch's oneDNN LSTM for the plain LSTM, the kernel where torch has none
+    assert paths["lstm", "train"] == "native" and paths["layer_norm", "train"] == "kernel"
     assert "PyTorch" in report["meta"]["loops"]
     assert "training step" in capsys.readouterr().out
 
 
 def test_verdicts_follow_the_issue_targets():
-    def result(variant, H, kernel, native, lstm, naive):
-        return bench.Result(variant, {"T": 1, "B": 1, "I": 1, "H": H}, "train", kernel, "nn.X", native, lstm, naive,
-                            1.0, bench.VARIANTS[variant].target, "")
+    def result(variant, H, auto, native, lstm, naive):  # the verdicts judge the auto path
+        return bench.Result(variant, {"T": 1, "B": 1, "I": 1, "H": H}, "train", 99.0, "nn.X", native, lstm, naive,
+                            1.0, bench.VARIANTS[variant].target, auto, "kernel", "")
     assert bench._verdict(result("peephole", 128, 1.9, 1, 1, 6)) == "met"  # <= 2x at H = 128
     assert bench._verdict(result("peephole", 256, 1.4, 1, 1, 6)) == "missed"  # > 1.3x at H >= 256
     assert bench._verdict(result("zoneout", 256, 1.2, 1, 1, 3)) == "met"  # the naive target is separate
