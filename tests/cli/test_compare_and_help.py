@@ -1,23 +1,29 @@
 """``rnnkit compare`` on a tiny grid, the grid file's errors, ``datasets``, and every ``--help``."""
 import csv
 import json
+import os
+import pickle
 
 import pytest
 
 from rnnkit.cli import build_parser, main
 from rnnkit.cli._main import COMMANDS
+from rnnkit.cli.compare import resolve_jobs
+from rnnkit.training import TrainingError
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def test_tiny_compare(tmp_path, stroke_folder):
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_tiny_compare(tmp_path, stroke_folder, jobs):
     grid = tmp_path / "grid.json"
     grid.write_text(json.dumps({"architectures": [{"cell": "rnn", "hidden": [8]}, {"cell": "rnn", "hidden": [8], "dropout": 0.5},
                                                   {"cell": "lstm", "hidden": [8], "peephole": True},
                                                   {"cell": "gru", "hidden": [8, 4], "reset_after": False}],
                                 "training": {"epochs": 2}}))
     out = tmp_path / "study"
-    assert main(["compare", "--data", str(stroke_folder), "--grid", str(grid), "--out", str(out), "--quiet"]) == 0
+    assert main(["compare", "--data", str(stroke_folder), "--grid", str(grid), "--out", str(out), "--quiet",
+                 "--jobs", jobs]) == 0
     name = stroke_folder.name  # a folder data set is named after its folder
     with open(out / "results.csv", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -32,6 +38,20 @@ def test_tiny_compare(tmp_path, stroke_folder):
         assert (out / png).read_bytes()[:8] == PNG_SIGNATURE
     html = (out / "report.html").read_text()
     assert html.count("<img") == 2 and "8 peephole attention" in html
+
+
+def test_jobs_resolution():
+    assert resolve_jobs(3, runs=12, device="cpu") == 3
+    assert resolve_jobs(8, runs=2, device="cpu") == 2, "never more workers than runs"
+    assert resolve_jobs("auto", runs=12, device="cuda") == 1, "runs share one GPU badly"
+    assert resolve_jobs("auto", runs=1, device="cpu") == 1
+    assert resolve_jobs("auto", runs=100, device="cpu") == len(os.sched_getaffinity(0)), "one per core"
+
+
+def test_a_failed_run_in_a_worker_keeps_its_details():
+    """compare --jobs hands a run's TrainingError back through pickle; it must arrive whole."""
+    error = pickle.loads(pickle.dumps(TrainingError("loss is nan", epoch=3, batch=7)))
+    assert (str(error), error.epoch, error.batch) == ("loss is nan", 3, 7)
 
 
 @pytest.mark.parametrize("content,message", [

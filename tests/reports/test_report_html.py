@@ -171,3 +171,4 @@ def test_comparison_report(tmp_path, figures):
     page = Page(path.read_text(encoding="utf-8"))
     assert "best on digits" in page.words and "best on vowels" in page.words
     assert len(page.all("img")) == 1 and "grid.cells" in page.words
+    assert "Cells side by side" in page.words and "lstm accuracy" in page.words

@@ -2,7 +2,7 @@ import csv
 
 import pytest
 
-from rnnkit.reports import RESULT_COLUMNS, sort_results, write_results_csv
+from rnnkit.reports import RESULT_COLUMNS, cells_side_by_side, sort_results, write_results_csv
 from rnnkit.reports._format import format_value
 
 from ._support import no_temp_files
@@ -66,3 +66,23 @@ def test_format_value(column, value, text):
 
 def test_format_value_thousands():
     assert format_value("parameters", 1234567, thousands=True) == "1,234,567"
+
+
+def test_cells_side_by_side_pairs_each_architecture_and_averages():
+    rows = [
+        {"dataset": "digits", "cell": "rnn", "architecture": "64", "test_accuracy": 0.90},
+        {"dataset": "digits", "cell": "lstm", "architecture": "64", "test_accuracy": 0.96},
+        {"dataset": "digits", "cell": "rnn", "architecture": "64-32", "test_accuracy": 0.80},
+        {"dataset": "digits", "cell": "lstm", "architecture": "64-32", "test_accuracy": 0.94},
+        {"dataset": "digits", "cell": "gru", "architecture": "64 cho", "test_accuracy": 0.97},
+        {"dataset": "strokes", "cell": "rnn", "architecture": "64", "test_accuracy": None},  # a failed run
+    ]
+    table = cells_side_by_side(rows)
+    assert [(r["dataset"], r["architecture"]) for r in table] == [
+        ("digits", "64"), ("digits", "64-32"), ("digits", "64 cho"), ("digits", "mean"), ("strokes", "64")]
+    assert table[0] == {"dataset": "digits", "architecture": "64", "rnn_accuracy": 0.90,
+                        "lstm_accuracy": 0.96, "gru_accuracy": None}
+    mean = table[3]
+    assert mean["rnn_accuracy"] == pytest.approx(0.85) and mean["lstm_accuracy"] == pytest.approx(0.95)
+    assert mean["gru_accuracy"] == pytest.approx(0.97), "a cell's mean counts only the architectures it ran"
+    assert table[4]["rnn_accuracy"] is None

@@ -9,8 +9,8 @@ from ._gradient_flow import plot_gradient_flow
 from ._html import (Figure, Html, KeyValues, Section, Summary, Table, image_data_uri,
                     render_report, write_report)
 from ._run_report import class_metrics_rows, write_comparison_report, write_run_report
-from ._tables import (RESULT_COLUMNS, key_value_table_html, results_table_html, sort_results,
-                      table_html, write_results_csv)
+from ._tables import (RESULT_COLUMNS, cells_side_by_side, key_value_table_html, results_table_html,
+                      sort_results, table_html, write_results_csv)
 
 __all__ = [
     "confusion_matrix", "accuracy", "class_metrics", "ClassMetrics", "class_metrics_rows",
@@ -19,5 +19,5 @@ __all__ = [
     "Section", "Summary", "Figure", "Table", "KeyValues", "Html", "render_report",
     "write_report", "image_data_uri", "write_run_report", "write_comparison_report",
     "RESULT_COLUMNS", "sort_results", "table_html", "results_table_html", "key_value_table_html",
-    "write_results_csv",
+    "write_results_csv", "cells_side_by_side",
 ]

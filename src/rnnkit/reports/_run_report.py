@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 from ._confusion import accuracy, class_metrics
 from ._curves import History, best_epoch
 from ._html import Figure, Html, KeyValues, Section, Summary, Table, write_report
-from ._tables import best_rows, results_table_html, sort_results
+from ._tables import best_rows, cells_side_by_side, results_table_html, sort_results, table_html
 
 KEY_METRICS = ("test_accuracy", "train_accuracy", "val_accuracy", "parameters", "epochs",
                "kept_epoch", "seconds")  # shown first, as cards, when present
@@ -87,18 +87,24 @@ def write_comparison_report(path: str | os.PathLike, rows: Sequence[Mapping[str,
                             title: str = "Architecture comparison", figures: Sequence[Figure] = (),
                             config: Mapping[str, Any] | None = None, subtitle: str = "") -> Path:
     """The report of ``rnnkit compare``: best per dataset, the results table, plots, settings."""
-    rows = sort_results(rows)
+    in_given_order, rows = rows, sort_results(rows)
     key: dict[str, Any] = {"runs": len(rows)}
     for row, best in zip(rows, best_rows(rows), strict=True):
         name = f"best on {row.get('dataset')}"
         if best and name not in key:
-            key[name] = f"{row.get('architecture')} · {row['test_accuracy']:.4f}"
+            key[name] = f"{str(row.get('cell', '')).upper()} {row.get('architecture')} · {row['test_accuracy']:.4f}"
     sections = [
         Section("Summary", [Summary(key)]),
         Section("Results", [Html(f'<div class="table-wrap">{results_table_html(rows)}</div>'),
                             "Sorted by dataset, then test accuracy; the best run of each dataset "
                             "is highlighted."]),
     ]
+    if len({row.get("cell") for row in rows}) > 1:
+        side_by_side = cells_side_by_side(in_given_order)  # cells and shapes as the grid lists them
+        sections.append(Section("Cells side by side", [
+            Html(f'<div class="table-wrap">{table_html(side_by_side)}</div>'),
+            "Test accuracy of each cell on the same data set and architecture; 'mean' averages a "
+            "cell over the architectures it ran."]))
     if figures:
         sections.append(Section("Figures", list(figures)))
     if config:

@@ -100,6 +100,30 @@ def results_table_html(rows: Sequence[Row]) -> str:
     return table_html(rows, columns, classes)
 
 
+def cells_side_by_side(rows: Sequence[Row]) -> list[dict[str, Any]]:
+    """Test accuracy of each cell on the same data set and architecture, one row per pair, plus
+    each data set's mean over its architectures: the comparison the study is about, in one view.
+
+    Columns: ``dataset``, ``architecture``, then ``<cell>_accuracy`` per cell in order of first
+    appearance; None where that cell was not run on that architecture (not counted in the mean).
+    """
+    cells = list(dict.fromkeys(str(row["cell"]) for row in rows))
+    table: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        pair = (str(row["dataset"]), str(row["architecture"]))
+        table.setdefault(pair, {"dataset": pair[0], "architecture": pair[1]} |
+                         {f"{cell}_accuracy": None for cell in cells})[f"{row['cell']}_accuracy"] = row["test_accuracy"]
+    side_by_side: list[dict[str, Any]] = []
+    for dataset in dict.fromkeys(dataset for dataset, _ in table):
+        of_dataset = [entry for (name, _), entry in table.items() if name == dataset]
+        mean = {"dataset": dataset, "architecture": "mean"}
+        for cell in cells:
+            values = [e[f"{cell}_accuracy"] for e in of_dataset if e[f"{cell}_accuracy"] is not None]
+            mean[f"{cell}_accuracy"] = sum(values) / len(values) if values else None
+        side_by_side += of_dataset + ([mean] if len(of_dataset) > 1 else [])
+    return side_by_side
+
+
 def key_value_table_html(items: Mapping[str, Any]) -> str:
     """A two-column table of settings, values exactly as Python prints them (``1.0``, ``3e-4``).
 

@@ -39,6 +39,9 @@ class TrainingError(RuntimeError):
         self.epoch = epoch  # 1-based epoch where it happened
         self.batch = batch  # 1-based batch within the epoch, None when not about one batch
 
+    def __reduce__(self):  # rebuilt with all three arguments when it crosses a process boundary (compare --jobs)
+        return type(self), (str(self), self.epoch, self.batch)
+
 
 class FitResult(NamedTuple):
     """What ``fit`` returns."""
