@@ -40,6 +40,25 @@ def test_tiny_compare(tmp_path, stroke_folder, jobs):
     assert html.count("<img") == 2 and "8 peephole attention" in html
 
 
+def test_compare_over_seeds(tmp_path, stroke_folder, capsys):
+    grid = tmp_path / "grid.json"
+    grid.write_text(json.dumps({"architectures": [{"cell": "rnn", "hidden": [8]}, {"cell": "gru", "hidden": [8]}],
+                                "training": {"epochs": 2}}))
+    out = tmp_path / "study"
+    assert main(["compare", "--data", str(stroke_folder), "--grid", str(grid), "--out", str(out), "--quiet",
+                 "--seeds", "2", "--seed", "5", "--jobs", "2"]) == 0
+    with open(out / "results.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted((r["cell"], r["seed"]) for r in rows) == [("gru", "5"), ("gru", "6"), ("rnn", "5"), ("rnn", "6")]
+    for row in rows:
+        assert row["run"].endswith(f"seed-{row['seed']}")
+        config = json.loads((out / row["run"] / "config.json").read_text())["config"]
+        assert config["training"]["seed"] == int(row["seed"]) and config["data"]["seed"] == 5, \
+            "seeds vary the training, never the data split"
+    assert "mean±sd over seeds" in capsys.readouterr().err
+    assert "gru sd" in (out / "report.html").read_text()
+
+
 def test_jobs_resolution():
     assert resolve_jobs(3, runs=12, device="cpu") == 3
     assert resolve_jobs(8, runs=2, device="cpu") == 2, "never more workers than runs"

@@ -86,3 +86,12 @@ def test_cells_side_by_side_pairs_each_architecture_and_averages():
     assert mean["rnn_accuracy"] == pytest.approx(0.85) and mean["lstm_accuracy"] == pytest.approx(0.95)
     assert mean["gru_accuracy"] == pytest.approx(0.97), "a cell's mean counts only the architectures it ran"
     assert table[4]["rnn_accuracy"] is None
+
+
+def test_cells_side_by_side_averages_seeds_with_their_spread():
+    rows = [{"dataset": "d", "cell": cell, "architecture": "64", "test_accuracy": acc}
+            for cell, acc in [("rnn", 0.70), ("rnn", 0.80), ("lstm", 0.90), ("lstm", 0.90), ("lstm", None)]]
+    (row,) = cells_side_by_side(rows)
+    assert row["rnn_accuracy"] == pytest.approx(0.75) and row["rnn_sd"] == pytest.approx(0.0707107, rel=1e-5)
+    assert row["lstm_accuracy"] == pytest.approx(0.90) and row["lstm_sd"] == pytest.approx(0.0)
+    assert format_value("rnn_sd", row["rnn_sd"]) == "0.0707"

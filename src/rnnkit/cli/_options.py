@@ -32,6 +32,13 @@ def hidden_sizes(text: str) -> list[int]:
     return sizes
 
 
+def positive_integer(text: str) -> int:
+    """A positive integer."""
+    if not re.fullmatch(r"\d+", text) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return int(text)
+
+
 def positive_or_auto(text: str) -> int | str:
     """A positive integer, or 'auto'."""
     return _integer_or_auto(text, smallest=1)

@@ -28,7 +28,8 @@ from .. import reports
 from ..data import DataError
 from ..models import ClassifierConfig
 from ..training import TrainConfig
-from ._options import add_data_arguments, add_training_arguments, data_config, positive_or_auto, train_config
+from ._options import (add_data_arguments, add_training_arguments, data_config, positive_integer,
+                       positive_or_auto, train_config)
 from ._study import DataConfig, PreparedData, prepare_data, train_run
 from ._tables import compact_table
 
@@ -72,6 +73,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--grid", metavar="FILE", help="JSON file of architectures to compare (see below); "
                                                        "default: rnn, lstm and gru as 64 and 64-32-32")
     parser.add_argument("--out", default="runs/compare", metavar="DIR", help="output directory (default: %(default)s)")
+    parser.add_argument("--seeds", type=positive_integer, default=1, metavar="N",
+                        help="train every architecture N times, with training seeds SEED .. SEED+N-1 (initial "
+                             "weights, batch order, dropout; the data split stays that of --seed); tables "
+                             "give the mean and standard deviation (default: %(default)s)")
     parser.add_argument("--jobs", type=positive_or_auto, default="auto", metavar="N|auto",
                         help="runs trained at once, each in its own process with a share of the cores; 'auto': "
                              "one per core on the CPU, one on a GPU; 1 trains in this process with "
@@ -125,8 +130,9 @@ class Planned:
     number: int  # 1-based position in the grid
     label: str  # "LSTM 64-32-32 attention", made unique within the data set
     settings: dict[str, Any]
-    config: TrainConfig
+    config: TrainConfig  # its seed is this repeat's
     directory: Path
+    repeat: int  # 0 .. seeds-1
 
 
 @dataclass(frozen=True)
@@ -145,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     console = Console(stderr=True)
     start = time.perf_counter()
+    seeds = args.seeds
     prepared, plans, settings_per_dataset = {}, [], {}
     for source in args.data:
         prepared[source] = prepare_data(data_config(args, source))  # loaded and scaled once for every architecture
@@ -158,43 +165,52 @@ def run(args: argparse.Namespace) -> int:
                 label = f"{label} (#{number})"
             labels.add(label)
             directory = out / "runs" / _slug(dataset) / f"{number:02d}-{_slug(_label(settings))}"
-            plans.append(Planned(dataset, source, number, label, settings, config, directory))
+            for repeat in range(seeds):
+                seeded = dataclasses.replace(config, seed=config.seed + repeat)
+                plans.append(Planned(dataset, source, number, label, settings, seeded,
+                                     directory / f"seed-{seeded.seed}" if seeds > 1 else directory, repeat))
 
     jobs = resolve_jobs(args.jobs, len(plans), plans[0].config.device)
     runs = _run_parallel if jobs > 1 else _run_here
     finished: list[Finished] = []
     for result in runs(plans, args, prepared, console, jobs):
         m = result.metrics
-        console.print(f"[bold][{len(finished) + 1}/{len(plans)}][/] {result.planned.dataset}: {result.planned.label}\n"
+        seed = f" (seed {result.planned.config.seed})" if seeds > 1 else ""
+        console.print(f"[bold][{len(finished) + 1}/{len(plans)}][/] {result.planned.dataset}: {result.planned.label}"
+                      f"{seed}\n"
                       f"      train {m['train_accuracy']:.4f}  test {m['test_accuracy']:.4f}  "
                       f"{m['epochs']} epochs  {m['seconds']:.1f} s")
         finished.append(result)
-        finished.sort(key=lambda f: (args.data.index(f.planned.source), f.planned.number))
-        rows = [_row(f, out) for f in finished]
+        finished.sort(key=lambda f: (args.data.index(f.planned.source), f.planned.number, f.planned.repeat))
+        rows = [_row(f, out, seeds > 1) for f in finished]
         reports.write_results_csv(rows, out / "results.csv")  # after every run: an interruption keeps them
 
     figures: list[reports.Figure] = []
     for dataset in dict.fromkeys(f.planned.dataset for f in finished):
         of_dataset = [f for f in finished if f.planned.dataset == dataset]
-        histories = {f.planned.label: f.history for f in of_dataset}
+        first_seed = [f for f in of_dataset if f.planned.repeat == 0]  # one curve per architecture stays readable
+        histories = {f.planned.label: f.history for f in first_seed}
         best = max(of_dataset, key=lambda f: f.metrics["test_accuracy"])  # the first of equals, in grid order
+        seed_note = f" (seed {first_seed[0].planned.config.seed})" if seeds > 1 else ""
         loss_plot = reports.plot_loss_comparison(histories, out / f"loss_{_slug(dataset)}.png",
-                                                 title=f"Training loss per epoch on {dataset}")
+                                                 title=f"Training loss per epoch on {dataset}{seed_note}")
         best_label = f"{best.model_config.cell.upper()} {best.model_config.architecture}"
         confusion_plot = reports.plot_confusion(best.metrics["confusion_matrix"], best.metrics["class_names"],
                                                 out / f"confusion_{_slug(dataset)}.png",
                                                 title=f"Best on {dataset}: {best_label}")
-        figures += [reports.Figure(loss_plot, f"{dataset}: training loss of every architecture against the epoch."),
+        figures += [reports.Figure(loss_plot, f"{dataset}: training loss of every architecture against the epoch"
+                                              f"{seed_note}."),
                     reports.Figure(confusion_plot, f"{dataset}: test confusion matrix of the best run ({best_label}, "
                                                    f"test accuracy {best.metrics['test_accuracy']:.4f}).")]
     seconds = time.perf_counter() - start
     in_parallel = f" ({jobs} at a time)" if jobs > 1 else ""
+    repeats = f", {seeds} seeds each" if seeds > 1 else ""
     reports.write_comparison_report(
         out / "report.html", rows, figures=figures, title="RNN vs LSTM vs GRU",
-        subtitle=f"{len(rows)} runs on {', '.join(args.data)} in {seconds:.0f} s{in_parallel}",
+        subtitle=f"{len(rows)} runs on {', '.join(args.data)}{repeats} in {seconds:.0f} s{in_parallel}",
         config=_report_settings(settings_per_dataset) | {
             "scaling": args.scaling, "test_fraction": args.test_fraction,
-            "validation_fraction": args.validation_fraction, "seed": args.seed, "jobs": jobs})
+            "validation_fraction": args.validation_fraction, "seed": args.seed, "seeds": seeds, "jobs": jobs})
     _print_table(console, rows)
     console.print(f"{len(rows)} runs in {seconds:.0f} s{in_parallel}; report: {out / 'report.html'}")
     return 0
@@ -255,8 +271,9 @@ def _train(planned: Planned, data_settings: DataConfig, prepared: PreparedData, 
     return Finished(planned, result.metrics, result.history, result.config)
 
 
-def _row(finished: Finished, out: Path) -> dict[str, Any]:
-    return {key: finished.metrics[key] for key in reports.RESULT_COLUMNS} | {
+def _row(finished: Finished, out: Path, with_seed: bool) -> dict[str, Any]:
+    seed = {"seed": finished.planned.config.seed} if with_seed else {}
+    return {key: finished.metrics[key] for key in reports.RESULT_COLUMNS} | seed | {
         "run": str(finished.planned.directory.relative_to(out))}
 
 
@@ -296,11 +313,17 @@ def _print_table(console: Console, rows: list[dict[str, Any]]) -> None:
     if len({row["cell"] for row in rows}) < 2:
         return
     side_by_side = reports.cells_side_by_side(rows)
-    cells = [key for key in side_by_side[0] if key.endswith("_accuracy")]
-    table = compact_table("dataset", "architecture", *(c.removesuffix("_accuracy") for c in cells),
-                          numeric=tuple(c.removesuffix("_accuracy") for c in cells),
-                          title="test accuracy of each cell on the same architecture")
+    cells = [key.removesuffix("_accuracy") for key in side_by_side[0] if key.endswith("_accuracy")]
+    repeated = f"{cells[0]}_sd" in side_by_side[0]
+    title = "test accuracy of each cell on the same architecture" + (" (mean±sd over seeds)" if repeated else "")
+    table = compact_table("dataset", "architecture", *cells, numeric=tuple(cells), title=title)
+
+    def cell_text(row: dict[str, Any], cell: str) -> str:
+        mean, sd = row[f"{cell}_accuracy"], row.get(f"{cell}_sd")
+        if mean is None:
+            return "-"
+        return f"{mean:.4f}" + ("" if sd is None else f"±{sd:.4f}")
+
     for row in side_by_side:
-        table.add_row(row["dataset"], row["architecture"],
-                      *("-" if row[c] is None else f"{row[c]:.4f}" for c in cells))
+        table.add_row(row["dataset"], row["architecture"], *(cell_text(row, cell) for cell in cells))
     console.print(table)

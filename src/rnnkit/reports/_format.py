@@ -11,7 +11,7 @@ import numbers
 
 def _is_fraction(column: str) -> bool:
     name = column.lower()
-    return name.endswith(("accuracy", "_acc", "precision", "recall", "f1", "loss"))
+    return name.endswith(("accuracy", "_acc", "precision", "recall", "f1", "loss", "_sd"))
 
 
 def _is_seconds(column: str) -> bool:

@@ -103,8 +103,9 @@ def write_comparison_report(path: str | os.PathLike, rows: Sequence[Mapping[str,
         side_by_side = cells_side_by_side(in_given_order)  # cells and shapes as the grid lists them
         sections.append(Section("Cells side by side", [
             Html(f'<div class="table-wrap">{table_html(side_by_side)}</div>'),
-            "Test accuracy of each cell on the same data set and architecture; 'mean' averages a "
-            "cell over the architectures it ran."]))
+            "Test accuracy of each cell on the same data set and architecture (over several seeds: "
+            "their mean, and the standard deviation as sd); 'mean' averages a cell over the "
+            "architectures it ran."]))
     if figures:
         sections.append(Section("Figures", list(figures)))
     if config:

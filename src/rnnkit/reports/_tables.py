@@ -14,6 +14,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .._atomic import write_text_atomic
 from ._format import format_value, is_numeric
 
@@ -105,22 +107,37 @@ def cells_side_by_side(rows: Sequence[Row]) -> list[dict[str, Any]]:
     each data set's mean over its architectures: the comparison the study is about, in one view.
 
     Columns: ``dataset``, ``architecture``, then ``<cell>_accuracy`` per cell in order of first
-    appearance; None where that cell was not run on that architecture (not counted in the mean).
+    appearance; None where that cell has no finished run on that architecture (not counted in the
+    mean). Repeated runs (several seeds) are averaged, and then each cell also gets ``<cell>_sd``,
+    the sample standard deviation over the seeds (in the mean row: the mean of those).
     """
     cells = list(dict.fromkeys(str(row["cell"]) for row in rows))
-    table: dict[tuple[str, str], dict[str, Any]] = {}
+    runs: dict[tuple[str, str], dict[str, list[float]]] = {}
     for row in rows:
-        pair = (str(row["dataset"]), str(row["architecture"]))
-        table.setdefault(pair, {"dataset": pair[0], "architecture": pair[1]} |
-                         {f"{cell}_accuracy": None for cell in cells})[f"{row['cell']}_accuracy"] = row["test_accuracy"]
-    side_by_side: list[dict[str, Any]] = []
-    for dataset in dict.fromkeys(dataset for dataset, _ in table):
-        of_dataset = [entry for (name, _), entry in table.items() if name == dataset]
-        mean = {"dataset": dataset, "architecture": "mean"}
+        accuracies = runs.setdefault((str(row["dataset"]), str(row["architecture"])), {c: [] for c in cells})
+        if row.get("test_accuracy") is not None:
+            accuracies[str(row["cell"])].append(float(row["test_accuracy"]))
+    repeated = any(len(values) > 1 for accuracies in runs.values() for values in accuracies.values())
+
+    def entry(dataset: str, architecture: str, groups: dict[str, list[float]]) -> dict[str, Any]:
+        row: dict[str, Any] = {"dataset": dataset, "architecture": architecture}
         for cell in cells:
-            values = [e[f"{cell}_accuracy"] for e in of_dataset if e[f"{cell}_accuracy"] is not None]
-            mean[f"{cell}_accuracy"] = sum(values) / len(values) if values else None
-        side_by_side += of_dataset + ([mean] if len(of_dataset) > 1 else [])
+            row[f"{cell}_accuracy"] = float(np.mean(groups[cell])) if groups[cell] else None
+            if repeated:
+                row[f"{cell}_sd"] = float(np.std(groups[cell], ddof=1)) if len(groups[cell]) > 1 else None
+        return row
+
+    side_by_side: list[dict[str, Any]] = []
+    for dataset in dict.fromkeys(dataset for dataset, _ in runs):
+        of_dataset = [entry(dataset, architecture, accuracies)
+                      for (name, architecture), accuracies in runs.items() if name == dataset]
+        side_by_side += of_dataset
+        if len(of_dataset) > 1:
+            mean: dict[str, Any] = {"dataset": dataset, "architecture": "mean"}
+            for column in (c for c in of_dataset[0] if c.endswith(("_accuracy", "_sd"))):
+                values = [r[column] for r in of_dataset if r[column] is not None]
+                mean[column] = float(np.mean(values)) if values else None
+            side_by_side.append(mean)
     return side_by_side
 
 
