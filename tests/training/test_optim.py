@@ -32,6 +32,24 @@ def test_optimizer_types_and_arguments():
         make_optimizer(TrainConfig(optimizer="sgd", momentum=0.0, nesterov=True), params)
 
 
+def test_adam_is_fused_and_steps_like_the_per_tensor_loop():
+    torch.manual_seed(0)
+    start = [torch.randn(5, 3, dtype=torch.float64), torch.randn(3, dtype=torch.float64)]
+    gradients = [[torch.randn_like(p) for p in start] for _ in range(4)]
+    fused_params = [torch.nn.Parameter(p.clone()) for p in start]
+    loop_params = [torch.nn.Parameter(p.clone()) for p in start]
+    fused = make_optimizer(TrainConfig(lr=0.01, weight_decay=0.01), fused_params)
+    loop = torch.optim.Adam(loop_params, lr=0.01, weight_decay=0.01, foreach=False)
+    assert fused.defaults["fused"]
+    for step in gradients:
+        for optimizer, params in ((fused, fused_params), (loop, loop_params)):
+            for p, g in zip(params, step):
+                p.grad = g.clone()
+            optimizer.step()
+    for a, b in zip(fused_params, loop_params):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+
+
 def test_clip_by_norm_caps_the_global_norm_and_returns_the_norm_before():
     model = big_gradients()
     before = gradient_norm(model.parameters())
