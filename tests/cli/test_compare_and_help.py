@@ -28,7 +28,8 @@ def test_tiny_compare(tmp_path, stroke_folder, jobs):
     with open(out / "results.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 4
-    assert {r["architecture"] for r in rows} == {"8 attention", "8 peephole attention", "8-4 cho attention"}
+    assert {r["architecture"] for r in rows} == {"8 attention", "8 attention (#2)", "8 peephole attention",
+                                                 "8-4 cho attention"}, "same shape, other settings: told apart"
     assert len({r["run"] for r in rows}) == 4, "same shape, other dropout: separate run directories"
     assert {r["dataset"] for r in rows} == {name}
     for row in rows:
@@ -65,6 +66,17 @@ def test_jobs_resolution():
     assert resolve_jobs("auto", runs=12, device="cuda") == 1, "runs share one GPU badly"
     assert resolve_jobs("auto", runs=1, device="cpu") == 1
     assert resolve_jobs("auto", runs=100, device="cpu") == len(os.sched_getaffinity(0)), "one per core"
+
+
+def test_a_run_that_fails_in_a_worker_is_named(tmp_path, stroke_folder, capsys):
+    grid = tmp_path / "grid.json"
+    grid.write_text(json.dumps({"architectures": [{"cell": "rnn", "hidden": [8]}, {"cell": "gru", "hidden": [8]}],
+                                "training": {"epochs": 2, "lr": 1e30}}))
+    assert main(["compare", "--data", str(stroke_folder), "--grid", str(grid), "--out", str(tmp_path / "study"),
+                 "--quiet", "--jobs", "2"]) == 1
+    err = capsys.readouterr().err
+    assert f"rnnkit compare: failed: {stroke_folder.name}: " in err and " attention: " in err and "nan" in err
+    assert "Traceback" not in err
 
 
 def test_a_failed_run_in_a_worker_keeps_its_details():

@@ -89,9 +89,11 @@ def test_cells_side_by_side_pairs_each_architecture_and_averages():
 
 
 def test_cells_side_by_side_averages_seeds_with_their_spread():
-    rows = [{"dataset": "d", "cell": cell, "architecture": "64", "test_accuracy": acc}
-            for cell, acc in [("rnn", 0.70), ("rnn", 0.80), ("lstm", 0.90), ("lstm", 0.90), ("lstm", None)]]
+    rows = [{"dataset": "d", "cell": cell, "architecture": "64", "test_accuracy": acc, "seed": seed}
+            for cell, acc, seed in [("rnn", 0.70, 0), ("rnn", 0.80, 1), ("lstm", 0.90, 0), ("lstm", 0.90, 1),
+                                    ("lstm", None, 2)]]
     (row,) = cells_side_by_side(rows)
     assert row["rnn_accuracy"] == pytest.approx(0.75) and row["rnn_sd"] == pytest.approx(0.0707107, rel=1e-5)
     assert row["lstm_accuracy"] == pytest.approx(0.90) and row["lstm_sd"] == pytest.approx(0.0)
     assert format_value("rnn_sd", row["rnn_sd"]) == "0.0707"
+    assert "rnn_sd" not in cells_side_by_side([{k: v for k, v in r.items() if k != "seed"} for r in rows][:2])

@@ -95,7 +95,9 @@ def train_run(data_config: DataConfig, model_settings: dict[str, Any], train_con
     start = time.perf_counter()
     result = training.fit(
         model,
-        lambda epoch: data.batches(train, batch_size, shuffle=True, seed=seed + epoch, bucket=True),
+        # (seed, epoch) -> its own stream: with seed + epoch, seed s would repeat seed s+1's orders one epoch later
+        lambda epoch: data.batches(train, batch_size, shuffle=True, seed=np.random.default_rng([seed, epoch]),
+                                   bucket=True),
         train_config,
         val_batches=None if validation is None else list(data.batches(validation, EVAL_BATCH_SIZE)),
         progress=progress,

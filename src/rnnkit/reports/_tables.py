@@ -107,9 +107,10 @@ def cells_side_by_side(rows: Sequence[Row]) -> list[dict[str, Any]]:
     each data set's mean over its architectures: the comparison the study is about, in one view.
 
     Columns: ``dataset``, ``architecture``, then ``<cell>_accuracy`` per cell in order of first
-    appearance; None where that cell has no finished run on that architecture (not counted in the
-    mean). Repeated runs (several seeds) are averaged, and then each cell also gets ``<cell>_sd``,
-    the sample standard deviation over the seeds (in the mean row: the mean of those).
+    appearance; None where that cell has no test accuracy on that architecture (not counted in the
+    mean). Rows of one data set, architecture and cell are repeats and are averaged; where the rows
+    carry a ``seed`` (``compare --seeds``), each cell also gets ``<cell>_sd``, the sample standard
+    deviation over the seeds (in the mean row: the mean of those).
     """
     cells = list(dict.fromkeys(str(row["cell"]) for row in rows))
     runs: dict[tuple[str, str], dict[str, list[float]]] = {}
@@ -117,7 +118,7 @@ def cells_side_by_side(rows: Sequence[Row]) -> list[dict[str, Any]]:
         accuracies = runs.setdefault((str(row["dataset"]), str(row["architecture"])), {c: [] for c in cells})
         if row.get("test_accuracy") is not None:
             accuracies[str(row["cell"])].append(float(row["test_accuracy"]))
-    repeated = any(len(values) > 1 for accuracies in runs.values() for values in accuracies.values())
+    repeated = any("seed" in row for row in rows)
 
     def entry(dataset: str, architecture: str, groups: dict[str, list[float]]) -> dict[str, Any]:
         row: dict[str, Any] = {"dataset": dataset, "architecture": architecture}
