@@ -46,7 +46,8 @@ def table(results: list[dict], mode: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("json", help="a file written by rnnkit bench --json")
-    report = json.load(open(parser.parse_args().json, encoding="utf-8"))
+    with open(parser.parse_args().json, encoding="utf-8") as file:
+        report = json.load(file)
     meta = report["meta"]
     print(f"torch {meta['torch']}, {meta['threads']} threads, {meta['repeats']} repeats, loops: {meta['loops']}\n")
     for mode, title in (("train", "Training step"), ("inference", "Inference")):

@@ -169,6 +169,6 @@ def test_comparison_report(tmp_path, figures):
     path = write_comparison_report(tmp_path / "compare.html", rows(), figures=figures[:1],
                                    config={"grid": {"cells": ["rnn", "lstm"]}})
     page = Page(path.read_text(encoding="utf-8"))
-    assert "best on digits" in page.words and "best on vowels" in page.words
+    assert "best run on digits" in page.words and "best run on vowels" in page.words
     assert len(page.all("img")) == 1 and "grid.cells" in page.words
     assert "Cells side by side" in page.words and "lstm accuracy" in page.words

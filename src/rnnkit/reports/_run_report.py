@@ -90,7 +90,7 @@ def write_comparison_report(path: str | os.PathLike, rows: Sequence[Mapping[str,
     in_given_order, rows = rows, sort_results(rows)
     key: dict[str, Any] = {"runs": len(rows)}
     for row, best in zip(rows, best_rows(rows), strict=True):
-        name = f"best on {row.get('dataset')}"
+        name = f"best run on {row.get('dataset')}"
         if best and name not in key:
             key[name] = f"{str(row.get('cell', '')).upper()} {row.get('architecture')} · {row['test_accuracy']:.4f}"
     sections = [
