@@ -172,11 +172,10 @@ def run(args: argparse.Namespace) -> int:
             directory = out / "runs" / _slug(dataset) / f"{number:02d}-{_slug(_label(settings))}"
             for repeat in range(seeds):
                 seeded = dataclasses.replace(config, seed=config.seed + repeat)
-                if seeds > 1:
-                    plans.append(Planned(dataset, source, number, label, settings, seeded,
-                                         directory / f"seed-{seeded.seed}", repeat, f"{label} (seed {seeded.seed})"))
-                else:
-                    plans.append(Planned(dataset, source, number, label, settings, seeded, directory, repeat, label))
+                several = seeds > 1
+                plans.append(Planned(dataset, source, number, label, settings, seeded,
+                                     directory / f"seed-{seeded.seed}" if several else directory, repeat,
+                                     f"{label} (seed {seeded.seed})" if several else label))
 
     jobs = resolve_jobs(args.jobs, len(plans), plans[0].config.device)
     runs = _run_parallel if jobs > 1 else _run_here
