@@ -34,9 +34,7 @@ def hidden_sizes(text: str) -> list[int]:
 
 def positive_integer(text: str) -> int:
     """A positive integer."""
-    if not re.fullmatch(r"\d+", text) or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return int(text)
+    return _integer(text, smallest=1)
 
 
 def positive_or_auto(text: str) -> int | str:
@@ -50,11 +48,13 @@ def count_or_auto(text: str) -> int | str:
 
 
 def _integer_or_auto(text: str, smallest: int) -> int | str:
-    if text == "auto":
-        return text
+    return text if text == "auto" else _integer(text, smallest, or_auto=" or 'auto'")
+
+
+def _integer(text: str, smallest: int, or_auto: str = "") -> int:
     if not re.fullmatch(r"\d+", text) or int(text) < smallest:
         kind = "positive" if smallest > 0 else "non-negative"
-        raise argparse.ArgumentTypeError(f"expected a {kind} integer or 'auto', got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a {kind} integer{or_auto}, got {text!r}")
     return int(text)
 
 

@@ -147,7 +147,6 @@ class Finished:
     planned: Planned
     metrics: dict[str, Any]
     history: list[dict[str, Any]]
-    model_config: ClassifierConfig
 
 
 def run(args: argparse.Namespace) -> int:
@@ -302,7 +301,7 @@ def _naming_the_run(error: Exception, planned: Planned) -> Exception:
 def _train(planned: Planned, data_settings: DataConfig, prepared: PreparedData, progress: bool) -> Finished:
     result = train_run(data_settings, planned.settings, planned.config, planned.directory, prepared=prepared,
                        progress=progress)
-    return Finished(planned, result.metrics, result.history, result.config)
+    return Finished(planned, result.metrics, result.history)
 
 
 def _row(finished: Finished, out: Path, with_seed: bool) -> dict[str, Any]:
