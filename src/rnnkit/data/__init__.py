@@ -21,6 +21,7 @@ from rnnkit.data._npz import read_npz, write_npz
 from rnnkit.data._scaling import Scaler, scale_splits
 from rnnkit.data._splits import group_split, holdout_split, stratified_split, train_validation_split
 from rnnkit.data._ts import read_ts, write_ts
+from rnnkit.data._vocab import Vocabulary
 
 __all__ = [
     "Batch",
@@ -30,6 +31,7 @@ __all__ = [
     "Scaler",
     "align_classes",
     "SequenceDataset",
+    "Vocabulary",
     "batch_indices",
     "bundled_time_mask",
     "batches",
