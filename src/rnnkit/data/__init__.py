@@ -4,14 +4,17 @@ scaling and padded batches. Imports only numpy, torch and the standard library."
 from rnnkit.data._bundled import (
     DatasetInfo,
     bundled_time_mask,
+    canonical_name,
+    dataset_kind,
     dataset_names,
+    is_bundled,
     list_datasets,
     load_dataset,
     load_names,
     load_pronunciations,
     load_text,
 )
-from rnnkit.data._collate import Batch, batch_indices, batches, collate
+from rnnkit.data._collate import IGNORE_INDEX, Batch, batch_indices, batches, collate
 from rnnkit.data._csv import read_csv, write_csv
 from rnnkit.data._dataset import DataSplits, SequenceDataset, align_classes
 from rnnkit.data._errors import DataError
@@ -20,10 +23,19 @@ from rnnkit.data._load import load
 from rnnkit.data._npz import read_npz, write_npz
 from rnnkit.data._scaling import Scaler, scale_splits
 from rnnkit.data._splits import group_split, holdout_split, stratified_split, train_validation_split
+from rnnkit.data._text import END, TextParts, item_batches, read_text_file, split_items, split_text, stream_batches
 from rnnkit.data._ts import read_ts, write_ts
 from rnnkit.data._vocab import Vocabulary
 
 __all__ = [
+    "END",
+    "IGNORE_INDEX",
+    "TextParts",
+    "item_batches",
+    "read_text_file",
+    "split_items",
+    "split_text",
+    "stream_batches",
     "Batch",
     "DataError",
     "DataSplits",
@@ -34,6 +46,9 @@ __all__ = [
     "Vocabulary",
     "batch_indices",
     "bundled_time_mask",
+    "canonical_name",
+    "dataset_kind",
+    "is_bundled",
     "batches",
     "collate",
     "dataset_names",

@@ -97,6 +97,16 @@ def is_bundled(name: str) -> bool:
     return _normalise(name) in _ENTRIES
 
 
+def dataset_kind(name: str) -> str:
+    """"classification", "text", "pronunciations" or "names": what a bundled data set holds."""
+    return _entry(name)[1].kind
+
+
+def canonical_name(name: str) -> str:
+    """The name of a bundled data set as `rnnkit datasets` lists it ("Census_Names" -> "census-names")."""
+    return _entry(name)[0]
+
+
 def bundled_time_mask(source: str) -> int:
     """The time-mask width that suits a bundled data set (see `_Entry.time_mask`); 0 for anything else.
 

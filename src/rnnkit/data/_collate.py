@@ -14,6 +14,8 @@ import torch
 
 from rnnkit.data._dataset import SequenceDataset
 
+IGNORE_INDEX = -100  # the target of a padded step, which losses skip (torch's default ignore_index)
+
 # With bucketing, sequences are sorted by length within pools of this many batches: batches hold
 # sequences of similar length (little padding) while the pools keep the order random.
 BUCKET_POOL_BATCHES = 50

@@ -16,13 +16,16 @@ CELLS = ("rnn", "lstm", "gru")
 
 def make_layer(cell: str, input_size: int, hidden_size: int, *, bidirectional: bool = False,
                nonlinearity: str = "tanh", peephole: bool = False, proj_size: int = 0, reset_after: bool = True,
-               impl: str = "auto", init: str = "torch") -> RNN | LSTM | GRU:
+               layer_norm: bool = False, zoneout: float = 0.0, impl: str = "auto",
+               init: str = "torch") -> RNN | LSTM | GRU:
     """One batch-first rnnkit layer of the named cell family with its family's options."""
-    common = dict(batch_first=True, bidirectional=bidirectional, impl=impl, init=init)
+    if layer_norm and cell != "lstm":
+        raise ValueError(f"layer_norm is an LSTM option; the {cell} layers have none")
+    common = dict(batch_first=True, bidirectional=bidirectional, impl=impl, init=init, zoneout=zoneout)
     if cell == "rnn":
         return RNN(input_size, hidden_size, nonlinearity=nonlinearity, **common)
     if cell == "lstm":
-        return LSTM(input_size, hidden_size, proj_size=proj_size, peephole=peephole, **common)
+        return LSTM(input_size, hidden_size, proj_size=proj_size, peephole=peephole, layer_norm=layer_norm, **common)
     if cell == "gru":
         return GRU(input_size, hidden_size, reset_after=reset_after, **common)
     raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")

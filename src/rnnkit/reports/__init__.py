@@ -6,7 +6,7 @@ from ._confusion import ClassMetrics, accuracy, class_metrics, confusion_matrix
 from ._confusion_plot import plot_confusion
 from ._curves import History, best_epoch, plot_curves, plot_loss_comparison
 from ._gradient_flow import plot_gradient_flow
-from ._html import (Figure, Html, KeyValues, Section, Summary, Table, image_data_uri,
+from ._html import (Figure, Html, KeyValues, Preformatted, Section, Summary, Table, image_data_uri,
                     render_report, write_report)
 from ._run_report import class_metrics_rows, write_comparison_report, write_run_report
 from ._tables import (RESULT_COLUMNS, cells_side_by_side, key_value_table_html, results_table_html,
@@ -16,7 +16,7 @@ __all__ = [
     "confusion_matrix", "accuracy", "class_metrics", "ClassMetrics", "class_metrics_rows",
     "History", "best_epoch", "plot_curves", "plot_loss_comparison", "plot_confusion",
     "plot_gradient_flow",
-    "Section", "Summary", "Figure", "Table", "KeyValues", "Html", "render_report",
+    "Section", "Summary", "Figure", "Table", "KeyValues", "Html", "Preformatted", "render_report",
     "write_report", "image_data_uri", "write_run_report", "write_comparison_report",
     "RESULT_COLUMNS", "sort_results", "table_html", "results_table_html", "key_value_table_html",
     "write_results_csv", "cells_side_by_side",

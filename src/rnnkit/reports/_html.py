@@ -73,7 +73,15 @@ class Html:
     markup: str
 
 
-Block = str | Summary | Figure | Table | KeyValues | Html  # a str is a paragraph
+@dataclass(frozen=True)
+class Preformatted:
+    """Text shown as it is, whitespace and line breaks kept (generated samples), with a caption."""
+
+    text: str
+    caption: str = ""
+
+
+Block = str | Summary | Figure | Table | KeyValues | Html | Preformatted  # a str is a paragraph
 
 
 @dataclass(frozen=True)
@@ -128,6 +136,9 @@ def render_block(block: Block) -> str:
         return _table(key_value_table_html(block.items), block.caption)
     if isinstance(block, Html):
         return block.markup
+    if isinstance(block, Preformatted):
+        caption = f'<p class="caption">{escape(block.caption)}</p>' if block.caption else ""
+        return f"{caption}<pre>{escape(block.text)}</pre>"
     raise TypeError(f"not a report block: {type(block).__name__}")
 
 

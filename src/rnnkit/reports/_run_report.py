@@ -19,9 +19,10 @@ from ._curves import History, best_epoch
 from ._html import Figure, Html, KeyValues, Section, Summary, Table, write_report
 from ._tables import best_rows, cells_side_by_side, results_table_html, sort_results, table_html
 
-KEY_METRICS = ("test_accuracy", "train_accuracy", "val_accuracy", "parameters", "epochs",
+KEY_METRICS = ("test_accuracy", "train_accuracy", "val_accuracy", "test_nats_per_char", "test_bits_per_char",
+               "baseline_unigram_nats_per_char", "generated_new_fraction", "parameters", "epochs",
                "kept_epoch", "seconds")  # shown first, as cards, when present
-HISTORY_COLUMNS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr",
+HISTORY_COLUMNS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_bits_per_char", "lr",
                    "seconds")
 
 
@@ -51,11 +52,12 @@ def write_run_report(path: str | os.PathLike, title: str, *, metrics: Mapping[st
                      config: Mapping[str, Any], history: History | None = None,
                      figures: Sequence[Figure] = (), confusion: ArrayLike | None = None,
                      class_names: Sequence[object] | None = None, subtitle: str = "",
-                     monitor: str = "val_accuracy") -> Path:
+                     monitor: str = "val_accuracy", extra_sections: Sequence[Section] = ()) -> Path:
     """The report of one training run: key figures, plots, per-class scores, settings, epochs.
 
     ``metrics`` is the run's ``metrics.json`` content (non-scalar entries are skipped),
-    ``config`` its ``config.json``, ``confusion`` the test confusion matrix. Returns ``path``.
+    ``config`` its ``config.json``, ``confusion`` the test confusion matrix; ``extra_sections``
+    (a task's own: generated samples, decoded examples) follow the figures. Returns ``path``.
     """
     scalars = _scalars(metrics)
     key = {k.replace("_", " "): scalars[k] for k in KEY_METRICS if k in scalars}
@@ -68,6 +70,7 @@ def write_run_report(path: str | os.PathLike, title: str, *, metrics: Mapping[st
     sections = [Section("Summary", [Summary(key)])]
     if figures:
         sections.append(Section("Figures", list(figures)))
+    sections.extend(extra_sections)
     if confusion is not None:
         sections.append(Section("Per-class scores", [Table(
             class_metrics_rows(confusion, class_names),

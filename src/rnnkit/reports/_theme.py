@@ -62,6 +62,9 @@ figure img { display: block; max-width: 100%; height: auto; border: 1px solid va
   border-radius: 6px; }
 figcaption { font-size: .88rem; color: var(--muted); margin-top: .45rem; }
 figcaption b { color: var(--ink); }
+pre { background: var(--card); border: 1px solid var(--line); border-radius: 6px;
+  padding: .7rem .9rem; margin: .3rem 0 1.2rem; white-space: pre-wrap; overflow-wrap: anywhere;
+  font: .85rem/1.45 ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono", monospace; }
 details { margin: .8rem 0; }
 details > summary { cursor: pointer; color: var(--accent); font-weight: 600; }
 footer { margin-top: 3rem; padding-top: .8rem; border-top: 1px solid var(--line);

@@ -1,7 +1,8 @@
 """Training: fit loop, optimisers, clipping, truncated BPTT, early stopping, checkpoints, metrics.
 
 Trains any ``torch.nn.Module`` called as ``model(x, lengths) -> logits`` on batches
-``(x, lengths, y)`` that the caller supplies; imports nothing else from rnnkit.
+``(x, lengths, y)`` that the caller supplies; imports nothing else from rnnkit but the data
+layer's ``IGNORE_INDEX``, the target of a padded step.
 """
 
 from ._augment import time_mask

@@ -3,6 +3,7 @@
 A batch is a tuple ``(x, lengths, y)``:
 
 - ``x``: float tensor ``(B, T, F)``, batch first, padded with zeros after each sequence's end;
+  or integer token ids ``(B, T)`` for a model that embeds them (a character language model);
 - ``lengths``: int64 ``(B,)``, the number of valid steps of each sequence;
 - ``y``: int64 ``(B,)`` (one class per sequence) or ``(B, T)`` (one target per step, padded
   steps marked ``-100``, the ``ignore_index`` of the loss).
@@ -47,8 +48,10 @@ def unpack_batch(batch: Any, device: torch.device) -> Batch:
     if not isinstance(batch, (tuple, list)) or len(batch) != 3:
         raise TypeError(f"a batch must be a tuple (x, lengths, y); got {type(batch).__name__}")
     x, lengths, y = batch
-    if not (torch.is_tensor(x) and x.dim() == 3 and x.is_floating_point()):
-        raise ValueError(f"batch x must be a float tensor (B, T, F); got {_describe(x)}")
+    is_features = torch.is_tensor(x) and x.dim() == 3 and x.is_floating_point()
+    is_tokens = torch.is_tensor(x) and x.dim() == 2 and not x.is_floating_point() and not x.is_complex()
+    if not (is_features or is_tokens):
+        raise ValueError(f"batch x must be a float tensor (B, T, F) or integer token ids (B, T); got {_describe(x)}")
     B, T = x.shape[:2]
     if not (torch.is_tensor(lengths) and lengths.shape == (B,) and not lengths.is_floating_point()):
         raise ValueError(f"batch lengths must be an integer tensor ({B},); got {_describe(lengths)}")

@@ -47,6 +47,11 @@ class TrainConfig:
     clip_norm: float | None = 5.0  # rescale all gradients together so their global L2 norm <= clip_norm
     clip_value: float | None = None  # clamp every gradient element into [-clip_value, clip_value]
     tbptt: int | None = None  # truncated BPTT window in time steps; None = full BPTT over the sequence
+    # Consecutive batches continue the same streams of one long text (a language model's corpus
+    # cut into B streams and windows of K steps): the state after one batch, detached, starts
+    # the next, in training and in evaluation; each epoch starts from zeros. This is truncated
+    # BPTT across batches, one optimiser step per window (Zaremba et al. 2014).
+    carry_state: bool = False  # pass each batch's final state (detached) into the next batch
     # -- augmentation of training batches (see time_mask) ------------------------------------
     time_mask: int = 0  # zero one random span of up to this many steps per training sequence; 0 = off
     # -- early stopping (see EarlyStopping) --------------------------------------------------
@@ -66,6 +71,9 @@ class TrainConfig:
     lr_factor: float = 0.5  # plateau: multiply the lr by this when the monitor stalls
     lr_patience: int = 3  # plateau: epochs without improvement before the lr is reduced
     min_lr: float = 0.0  # plateau: lowest lr; cosine: the lr reached at the last epoch
+    # A run of a few long epochs (a language model on a large text) would spend its whole last
+    # epoch at the lr of one step before the end: annealing after every batch reaches min_lr.
+    lr_per_batch: bool = False  # cosine: anneal after every batch rather than every epoch
     # -- reproducibility and placement -------------------------------------------------------
     seed: int = 0  # seeds python, numpy and torch at the start of fit
     device: str = "cpu"  # "cpu", "cuda" or "cuda:N"; asking for CUDA where there is none is an error
@@ -95,6 +103,10 @@ class TrainConfig:
         _check(0 < self.lr_factor < 1, "lr_factor", self.lr_factor, "must be in (0, 1)")
         _check(self.lr_patience >= 0, "lr_patience", self.lr_patience, "must be >= 0")
         _check(self.min_lr >= 0, "min_lr", self.min_lr, "must be >= 0")
+        _check(not self.lr_per_batch or self.lr_schedule == "cosine", "lr_per_batch", self.lr_per_batch,
+               "applies to lr_schedule='cosine' only")
+        _check(not (self.carry_state and self.tbptt is not None), "carry_state", self.carry_state,
+               "and tbptt are two forms of truncated BPTT; the batches of carry_state are already windows")
         _check(
             re.fullmatch(r"cpu|cuda(:\d+)?", self.device) is not None,
             "device", self.device, "must be 'cpu', 'cuda' or 'cuda:N'",

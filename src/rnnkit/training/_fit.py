@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 import torch
@@ -22,13 +23,13 @@ from rich.progress import (
 )
 
 from ._augment import time_mask
-from ._batch import BatchSource, epoch_batches, unpack_batch
+from ._batch import Batch, BatchSource, epoch_batches, unpack_batch
 from ._config import TrainConfig, resolve_device
 from ._early_stopping import EarlyStopping
 from ._metrics import LossFn, cross_entropy, evaluate
 from ._optim import clip_gradients, make_optimizer, make_scheduler
 from ._seed import seed_everything
-from ._tbptt import bptt_step, tbptt_step
+from ._tbptt import bptt_step, detach_state, tbptt_step
 
 
 class TrainingError(RuntimeError):
@@ -62,6 +63,7 @@ def fit(
     val_batches: BatchSource | None = None,
     loss_fn: LossFn | None = None,
     progress: bool = True,
+    epoch_callback: Callable[[int, torch.nn.Module], None] | None = None,
 ) -> FitResult:
     """Train ``model`` on ``train_batches`` as ``config`` says; return the history and the best epoch.
 
@@ -69,6 +71,8 @@ def fit(
     also follow the stateful protocol of ``tbptt_step``. ``train_batches`` and ``val_batches`` are
     re-iterables of ``(x, lengths, y)`` or callables ``epoch -> batches`` (to reshuffle per epoch).
     ``loss_fn(logits, y)`` is the mean over valid targets; cross-entropy ignoring ``-100`` by default.
+    ``epoch_callback(epoch, model)`` runs after each epoch's history row (to sample from a
+    language model as it learns, say); the model is in train mode again afterwards.
 
     Everything is seeded from ``config.seed`` at the start, so the same model initialisation
     (seed before building the model too), the same batches and the same config give the same
@@ -83,7 +87,8 @@ def fit(
     seed_everything(config.seed)
     model.to(device)
     optimizer = make_optimizer(config, model.parameters())
-    scheduler = make_scheduler(config, optimizer, mode)
+    # a per-batch schedule is made once the first epoch's batches are counted
+    scheduler = None if config.lr_per_batch else make_scheduler(config, optimizer, mode)
     stopper = EarlyStopping(mode=mode, min_delta=config.min_delta, patience=config.patience, rule=config.stop_rule)
 
     history: list[dict[str, Any]] = []
@@ -92,13 +97,20 @@ def fit(
     with _progress_bar(progress) as bar:
         task = bar.add_task("training", total=config.epochs, status="")
         for epoch in range(1, config.epochs + 1):
-            lr = optimizer.param_groups[0]["lr"]  # the rate this epoch trains with
+            lr = optimizer.param_groups[0]["lr"]  # the rate this epoch trains with (at its start)
+            batches = epoch_batches(train_batches, epoch)
+            if config.lr_per_batch:
+                batches = list(batches)
+                if scheduler is None:
+                    scheduler = make_scheduler(config, optimizer, mode, batches_per_epoch=len(batches))
             train_loss, train_accuracy = _train_epoch(
-                model, train_batches, optimizer, config, loss_fn, device, epoch
+                model, batches, optimizer, config, loss_fn, device, epoch,
+                scheduler if config.lr_per_batch else None,
             )
             val_loss = val_accuracy = None
             if val_batches is not None:
-                val = evaluate(model, epoch_batches(val_batches, epoch), loss_fn, device)
+                val = evaluate(model, epoch_batches(val_batches, epoch), loss_fn, device,
+                               carry_state=config.carry_state)
                 val_loss, val_accuracy = val.loss, val.accuracy
             history.append({
                 "epoch": epoch,
@@ -120,8 +132,11 @@ def fit(
                 best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
             if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
                 scheduler.step(value)
-            elif scheduler is not None:
+            elif scheduler is not None and not config.lr_per_batch:
                 scheduler.step()
+            if epoch_callback is not None:
+                epoch_callback(epoch, model)
+                model.train()
             bar.update(task, advance=1, status=_status(history[-1]))
             if decision.stop:
                 break
@@ -140,12 +155,13 @@ def fit(
 
 def _train_epoch(
     model: torch.nn.Module,
-    batches: BatchSource,
+    batches: Iterable[Batch],
     optimizer: torch.optim.Optimizer,
     config: TrainConfig,
     loss_fn: LossFn,
     device: torch.device,
     epoch: int,
+    batch_scheduler: Any = None,
 ) -> tuple[float, float]:
     """One pass over the training batches; returns the epoch's mean loss and accuracy.
 
@@ -154,13 +170,17 @@ def _train_epoch(
     """
     model.train()
     loss_sum, correct_sum, valid_sum = 0.0, 0, 0
-    for index, batch in enumerate(epoch_batches(batches, epoch), start=1):
+    state = None  # with carry_state: the final state of the previous batch, detached
+    for index, batch in enumerate(batches, start=1):
         x, lengths, y = unpack_batch(batch, device)
         if config.time_mask:
             x = time_mask(x, lengths, config.time_mask)
         optimizer.zero_grad(set_to_none=True)
         if config.tbptt is not None:
             stats = tbptt_step(model, x, lengths, y, loss_fn, config.tbptt)
+        elif config.carry_state:
+            stats, state = bptt_step(model, x, lengths, y, loss_fn, state=state, return_state=True)
+            state = detach_state(state)  # the truncation: the next window's gradient stops here
         else:
             stats = bptt_step(model, x, lengths, y, loss_fn)
         if not math.isfinite(stats.loss):
@@ -178,6 +198,8 @@ def _train_epoch(
                 epoch, index,
             )
         optimizer.step()
+        if batch_scheduler is not None:
+            batch_scheduler.step()
         loss_sum += stats.loss * stats.valid
         correct_sum += stats.correct
         valid_sum += stats.valid

@@ -15,9 +15,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..data import IGNORE_INDEX  # target value of padded steps; torch's default ignore_index
 from ._batch import Batch, unpack_batch
 
-IGNORE_INDEX = -100  # target value of padded steps; torch's default ignore_index
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -62,11 +62,14 @@ def evaluate(
     batches: Iterable[Batch],
     loss_fn: LossFn | None = None,
     device: torch.device | str | None = None,
+    carry_state: bool = False,
 ) -> EvalResult:
     """Loss, accuracy and predictions of ``model`` over ``batches`` in eval mode (no dropout).
 
     ``model(x, lengths)`` must return logits ``(B, C)`` or ``(B, T, C)`` aligned with ``y``.
-    ``device`` defaults to that of the model's first parameter. The model's train/eval mode is
+    ``device`` defaults to that of the model's first parameter. With ``carry_state`` the batches
+    continue each other (streams of one text, ``TrainConfig.carry_state``): each starts from the
+    final state of the one before. The model's train/eval mode is
     put back afterwards, so evaluating in the middle of training changes nothing.
     """
     loss_fn = loss_fn or cross_entropy
@@ -75,10 +78,14 @@ def evaluate(
     model.eval()
     loss_sum, correct_sum, valid_sum = 0.0, 0, 0
     y_true, y_pred = [], []
+    state = None
     try:
         for batch in batches:
             x, lengths, y = unpack_batch(batch, device)
-            logits = model(x, lengths)
+            if carry_state:
+                logits, state = model(x, lengths, state=state, return_state=True)
+            else:
+                logits = model(x, lengths)
             correct, valid = count_correct(logits, y)
             if valid == 0:
                 continue

@@ -6,6 +6,7 @@ Everything here is torch's own implementation (``torch.optim``, ``torch.nn.utils
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import torch
@@ -41,13 +42,16 @@ def make_optimizer(config: TrainConfig, params: Iterable[torch.nn.Parameter]) ->
     raise ValueError(f"unknown optimizer {config.optimizer!r}")  # TrainConfig already refuses these
 
 
-def make_scheduler(config: TrainConfig, optimizer: torch.optim.Optimizer, mode: str = "min"):
+def make_scheduler(config: TrainConfig, optimizer: torch.optim.Optimizer, mode: str = "min",
+                   batches_per_epoch: int | None = None):
     """The per-epoch learning-rate scheduler named by ``config.lr_schedule``, or None.
 
     ``"plateau"`` is ``ReduceLROnPlateau`` on the monitored value (``mode`` "min" for a loss,
     "max" for an accuracy) using the same absolute ``min_delta`` as early stopping, so both
     agree on what counts as progress; call ``scheduler.step(value)``. ``"cosine"`` is
     ``CosineAnnealingLR`` from ``lr`` down to ``min_lr`` over ``epochs``; call ``scheduler.step()``.
+    With ``config.lr_per_batch`` the cosine runs over ``epochs * batches_per_epoch`` optimiser
+    steps instead (call ``step()`` after every batch), and stays at ``min_lr`` past the end.
     """
     if config.lr_schedule == "none":
         return None
@@ -61,6 +65,15 @@ def make_scheduler(config: TrainConfig, optimizer: torch.optim.Optimizer, mode: 
             threshold_mode="abs",
             min_lr=config.min_lr,
         )
+    if config.lr_schedule == "cosine" and config.lr_per_batch:
+        if not batches_per_epoch:
+            raise ValueError("lr_per_batch needs the number of batches per epoch")
+        total, floor = config.epochs * batches_per_epoch, config.min_lr / config.lr
+
+        def factor(step: int) -> float:  # lr_t / lr = floor + (1 - floor) (1 + cos(π t / total)) / 2
+            return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(step / total, 1.0)))
+
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
     if config.lr_schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs, eta_min=config.min_lr)
     raise ValueError(f"unknown lr_schedule {config.lr_schedule!r}")  # TrainConfig already refuses these

@@ -52,14 +52,22 @@ class StepStats(NamedTuple):
 
 
 def bptt_step(model: torch.nn.Module, x: torch.Tensor, lengths: torch.Tensor, y: torch.Tensor,
-              loss_fn: LossFn) -> StepStats:
-    """Full BPTT: one forward over the whole batch, one backward through every step."""
+              loss_fn: LossFn, state: Any = None, return_state: bool = False) -> StepStats | tuple[StepStats, Any]:
+    """Full BPTT: one forward over the whole batch, one backward through every step.
+
+    With ``return_state`` the model is called statefully (from ``state``, None for zeros) and
+    its final state comes back too, for the caller to carry into the next batch.
+    """
     _valid_targets(y)
-    logits = model(x, lengths)
+    if return_state:
+        logits, state = model(x, lengths, state=state, return_state=True)
+    else:
+        logits = model(x, lengths)
     loss = loss_fn(logits, y)
     loss.backward()
     correct, valid = count_correct(logits.detach(), y)
-    return StepStats(loss.item(), correct, valid)
+    stats = StepStats(loss.item(), correct, valid)
+    return (stats, state) if return_state else stats
 
 
 def tbptt_step(model: torch.nn.Module, x: torch.Tensor, lengths: torch.Tensor, y: torch.Tensor,
