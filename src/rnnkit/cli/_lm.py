@@ -27,6 +27,7 @@ import torch
 
 from .. import __version__, data, reports, training
 from ..models import CharLM, CharLMConfig, generate
+from ._study import describe_task
 
 TASK = "lm"
 EVAL_STREAMS = 32  # parallel streams when scoring a long text (each starts from a zero state)
@@ -112,6 +113,26 @@ def load_corpus(config: LMDataConfig) -> Corpus:
     return Corpus(name, parts, vocabulary, config.is_per_line)
 
 
+def batches_per_epoch(corpus: Corpus, batch_size: int, window: int) -> int:
+    """Optimiser steps in one epoch over the training part."""
+    if corpus.per_line:
+        return math.ceil(len(corpus.parts.train) / batch_size)
+    return math.ceil((len(corpus.parts.train) - 1) // batch_size / window)
+
+
+def whole_corpus(source: str, per_line: bool, vocabulary: data.Vocabulary) -> Corpus:
+    """All of a text file as the test part, in a trained model's vocabulary (to score other text)."""
+    text = data.read_text_file(source)
+    if per_line:
+        items = [line.strip() for line in text.split("\n") if line.strip()]
+        parts = data.TextParts([], [], items)
+        vocabulary.encode("".join(items), where=source)
+    else:
+        parts = data.TextParts("", "", text)
+        vocabulary.encode(text, where=source)
+    return Corpus(Path(source).stem, parts, vocabulary, per_line)
+
+
 def unigram_nats(train: str | list[str], test: str | list[str], per_line: bool) -> float:
     """Cross-entropy of the test text under the training text's character frequencies (add-one).
 
@@ -150,10 +171,10 @@ class LMRunResult:
 
 
 def train_lm_run(data_config: LMDataConfig, model_settings: dict[str, Any], train_config: training.TrainConfig,
-                 directory: str | Path, *, progress: bool = True) -> LMRunResult:
-    """Train one character language model and write its run directory."""
+                 directory: str | Path, *, corpus: Corpus | None = None, progress: bool = True) -> LMRunResult:
+    """Train one character language model and write its run directory (``corpus``: already loaded)."""
     directory = Path(directory)
-    corpus = load_corpus(data_config)
+    corpus = corpus or load_corpus(data_config)
     model_config = CharLMConfig(vocab_size=len(corpus.vocabulary), **model_settings)
     training.seed_everything(train_config.seed)
     model = CharLM(model_config)
@@ -263,7 +284,7 @@ def load_lm_run(directory: str | Path) -> SavedLM:
     config, where = info["config"], Path(directory) / "config.json"
     task = config.get("task", "classify")
     if task != TASK:
-        raise training.CheckpointError(f"{directory} holds a {task} model, not a language model "
+        raise training.CheckpointError(f"{directory} holds {describe_task(task)}, not a language model "
                                        "(train one with 'rnnkit train --task lm')")
     try:
         model_config = CharLMConfig.from_dict(config["model"])

@@ -12,9 +12,10 @@ from ..training import TrainingError
 # Each command is a module of this package with add_arguments(parser), run(args) and DESCRIPTION.
 COMMANDS = {
     "datasets": "list the bundled data sets",
-    "train": "train a sequence classifier on a data set",
+    "train": "train a model: a sequence classifier (--task classify) or a language model (--task lm)",
     "evaluate": "evaluate a trained model on a data set",
     "predict": "classify sample files with a trained model",
+    "generate": "sample text or names from a trained language model",
     "compare": "train and compare RNN, LSTM and GRU architectures (the main job)",
     "bench": "time rnnkit's kernels against torch.nn, a naive cell loop and the GEMM roofline",
 }

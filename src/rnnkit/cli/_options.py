@@ -16,6 +16,46 @@ from ._study import SCALINGS, DataConfig
 # reverse direction lifts test accuracy from about 0.98 to 0.99 (closing note of issue 4).
 DEFAULT_MODEL = {f.name: f.default for f in dataclasses.fields(ClassifierConfig)
                  if f.default is not dataclasses.MISSING} | {"bidirectional": True}
+TASKS = ("classify", "lm")
+
+# Options whose default depends on the task: the parser leaves them None ("not given"), and
+# with_task_defaults fills in the task's value, so a user's explicit choice is never overwritten.
+TASK_DEFAULTS: dict[str, dict[str, Any]] = {
+    "classify": {
+        "hidden": list(DEFAULT_MODEL["hidden"]), "dropout": DEFAULT_MODEL["dropout"], "bidirectional": True,
+        "pooling": DEFAULT_MODEL["pooling"], "scaling": "standard", "test_fraction": 0.3,
+        "validation_fraction": 0.1, "time_mask": "auto", "lr": TrainConfig.lr, "clip_norm": TrainConfig.clip_norm,
+    },
+    "lm": {
+        # The plain-script peer of issue 9 (two layers of 512, embedding 64, windows of 100, batch
+        # 64, Adam 2e-3, clipping 1: Karpathy's char-rnn settings); rnnkit adds the per-batch
+        # cosine schedule and keeps the epoch of the lowest validation loss.
+        "hidden": [512, 512], "dropout": 0.0, "test_fraction": 0.1, "validation_fraction": 0.05,
+        "lr": 2e-3, "clip_norm": 1.0, "window": 100, "embedding": 64, "layer_norm": False, "zoneout": 0.0,
+    },
+}
+# Options that mean something for some tasks only; given for another task, they are an error.
+TASK_ONLY = {"pooling": ("classify",), "bidirectional": ("classify",), "scaling": ("classify",),
+             "time_mask": ("classify",), "tbptt": ("classify",), "window": ("lm",), "embedding": ("lm",),
+             "per_line": ("lm",), "layer_norm": ("lm",), "zoneout": ("lm",)}
+
+
+def check_task_options(args: argparse.Namespace, task: str) -> None:
+    """A ``ValueError`` naming the first option given that ``task`` has no use for."""
+    for dest, tasks in TASK_ONLY.items():
+        if getattr(args, dest, None) is not None and task not in tasks:
+            raise ValueError(f"--{dest.replace('_', '-')} applies to --task {' and '.join(tasks)} only, "
+                             f"not to --task {task}")
+
+
+def with_task_defaults(args: argparse.Namespace, task: str | None = None) -> argparse.Namespace:
+    """A copy of ``args`` with every option left unset given its default for ``task`` (or ``args.task``)."""
+    task = task or getattr(args, "task", None) or "classify"
+    resolved = argparse.Namespace(**vars(args))
+    for dest, value in TASK_DEFAULTS[task].items():
+        if getattr(resolved, dest, None) is None:
+            setattr(resolved, dest, value)
+    return resolved
 # --epochs auto: enough epochs for about this many optimiser steps, within EPOCH_RANGE. A set of
 # 150 sequences needs many more epochs than one of 1,500 to see the same number of updates.
 AUTO_STEPS = 2000
@@ -72,31 +112,36 @@ def auto_epochs(num_sequences: int, batch_size: int) -> int:
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("data")
-    group.add_argument("--scaling", choices=SCALINGS, default="standard",
-                       help="per-feature scaling fitted on the training split only: 'standard' (zero mean, "
-                            "unit variance), 'minmax' (to [0, 1], as in the course assignment) or 'none' "
-                            "(default: %(default)s)")
-    group.add_argument("--test-fraction", type=float, default=0.3, metavar="F",
-                       help="share of the data held out for testing (stratified) when the source has no test "
-                            "split; bundled sets have their own (default: %(default)s)")
-    group.add_argument("--validation-fraction", type=float, default=0.1, metavar="F",
-                       help="share of the training split set aside for early stopping; 0 for none, then "
-                            "early stopping watches the training loss (default: %(default)s)")
+    group.add_argument("--scaling", choices=SCALINGS, default=None,
+                       help="classify: per-feature scaling fitted on the training split only: 'standard' (zero "
+                            "mean, unit variance), 'minmax' (to [0, 1], as in the course assignment) or 'none' "
+                            "(default: standard)")
+    group.add_argument("--test-fraction", type=float, default=None, metavar="F",
+                       help="share of the data held out for testing when the source has no test split: "
+                            "stratified for classify (default 0.3; bundled sets have their own), the end of "
+                            "the text for lm (default 0.1)")
+    group.add_argument("--validation-fraction", type=float, default=None, metavar="F",
+                       help="share of the training data set aside and watched every epoch: classify 0.1 (0 for "
+                            "none, then early stopping watches the training loss), lm 0.05 (before the test "
+                            "text; the epoch of its lowest loss is kept)")
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model")
     group.add_argument("--cell", choices=CELLS, default=DEFAULT_MODEL["cell"],
                        help="recurrent cell family (default: %(default)s)")
-    group.add_argument("--hidden", type=hidden_sizes, default=DEFAULT_MODEL["hidden"], metavar="W-W-...",
-                       help="width of each recurrent layer, first to last, e.g. 64-32-32 (default: 64-64)")
-    group.add_argument("--dropout", type=float, default=DEFAULT_MODEL["dropout"],
-                       help="dropout between recurrent layers and before the output layer (default: %(default)s)")
-    group.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=DEFAULT_MODEL["bidirectional"],
-                       help="a reverse direction in every layer (default: on; --no-bidirectional for one direction)")
-    group.add_argument("--pooling", choices=POOLINGS, default=DEFAULT_MODEL["pooling"],
-                       help="how the sequence becomes one vector: the final state ('last'), mean or max over "
-                            "valid steps, or learned 'attention' (default: %(default)s)")
+    group.add_argument("--hidden", type=hidden_sizes, default=None, metavar="W-W-...",
+                       help="width of each recurrent layer, first to last, e.g. 64-32-32 (default: 64-64 for "
+                            "classify, 512-512 for lm)")
+    group.add_argument("--dropout", type=float, default=None,
+                       help="dropout between recurrent layers and before the output layer (default: 0.2 for "
+                            "classify, 0 for lm)")
+    group.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=None,
+                       help="classify: a reverse direction in every layer (default: on; --no-bidirectional for "
+                            "one direction)")
+    group.add_argument("--pooling", choices=POOLINGS, default=None,
+                       help="classify: how the sequence becomes one vector: the final state ('last'), mean or "
+                            "max over valid steps, or learned 'attention' (default: attention)")
     group.add_argument("--nonlinearity", choices=("tanh", "relu"), default="tanh",
                        help="rnn cell only: activation (default: %(default)s)")
     group.add_argument("--peephole", action="store_true", help="lstm only: peephole connections from the cell state")
@@ -108,6 +153,13 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--init", choices=("torch", "keras"), default="torch",
                        help="initialisation: torch's uniform, or Keras's (orthogonal recurrent weights, "
                             "forget-gate bias 1) (default: %(default)s)")
+    group.add_argument("--embedding", type=positive_integer, default=None, metavar="E",
+                       help="lm: size of the learned character embedding (default: 64)")
+    group.add_argument("--layer-norm", action="store_true", default=None,
+                       help="lm, lstm only: layer-normalised gates and cell state (Ba et al. 2016)")
+    group.add_argument("--zoneout", type=float, default=None, metavar="P",
+                       help="lm: zoneout, each unit keeps its previous state with probability P in training "
+                            "(Krueger et al. 2017) (default: 0)")
 
 
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
@@ -119,22 +171,25 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--batch-size", type=positive_or_auto, default="auto",
                        help="sequences per batch, or 'auto': about 16 updates per epoch, between 8 and 32 "
                             "(small data sets need small batches) (default: %(default)s)")
-    group.add_argument("--time-mask", type=count_or_auto, default="auto", metavar="W|auto",
+    group.add_argument("--time-mask", type=count_or_auto, default=None, metavar="W|auto",
                        help="augmentation: zero one random span of up to W steps in every training sequence "
                             "(SpecAugment's time masking; for spectral frames such as MFCCs, not for positions); "
                             "0 for none; 'auto' takes the bundled data set's setting (fsdd-digits: "
-                            f"{data.bundled_time_mask('fsdd-digits')}) and 0 for your own files (default: %(default)s)")
+                            f"{data.bundled_time_mask('fsdd-digits')}) and 0 for your own files (default: auto)")
     group.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer,
                        help="(default: %(default)s)")
-    group.add_argument("--lr", type=float, default=defaults.lr, help="learning rate (default: %(default)s)")
+    group.add_argument("--lr", type=float, default=None,
+                       help=f"learning rate (default: {defaults.lr} for classify, {TASK_DEFAULTS['lm']['lr']} for lm)")
     group.add_argument("--momentum", type=float, default=defaults.momentum, help="sgd momentum (default: %(default)s)")
     group.add_argument("--weight-decay", type=float, default=defaults.weight_decay, help="(default: %(default)s)")
-    group.add_argument("--clip-norm", type=float, default=defaults.clip_norm, metavar="N",
-                       help="rescale gradients to global norm <= N; 0 turns it off (default: %(default)s)")
+    group.add_argument("--clip-norm", type=float, default=None, metavar="N",
+                       help=f"rescale gradients to global norm <= N; 0 turns it off (default: {defaults.clip_norm} "
+                            f"for classify, {TASK_DEFAULTS['lm']['clip_norm']} for lm)")
     group.add_argument("--clip-value", type=float, default=None, metavar="V",
                        help="clamp every gradient element to [-V, V] (default: off)")
     group.add_argument("--tbptt", type=int, default=None, metavar="K",
-                       help="truncated BPTT over windows of K steps (unidirectional, pooling 'last'; default: off)")
+                       help="classify: truncated BPTT over windows of K steps (unidirectional, pooling 'last'; "
+                            "default: off); for lm see --window")
     group.add_argument("--patience", type=int, default=defaults.patience or 0, metavar="N",
                        help="early stopping: stop after N epochs without improvement and keep the best epoch's "
                             "weights; 0 never stops early and keeps the last epoch's, where the cosine schedule "
@@ -152,6 +207,8 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def model_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The classifier's settings from the model options."""
+    args = with_task_defaults(args, "classify")
     return {
         "cell": args.cell, "hidden": list(args.hidden), "dropout": args.dropout,
         "bidirectional": args.bidirectional, "pooling": args.pooling, "nonlinearity": args.nonlinearity,
@@ -165,6 +222,7 @@ def train_config(args: argparse.Namespace, num_sequences: int | None = None, sou
 
     Without ``num_sequences`` (settings checked before any data is read) 'auto' takes TrainConfig's defaults.
     """
+    args = with_task_defaults(args, "classify")
     defaults = TrainConfig()
     size, epochs = args.batch_size, args.epochs
     if size == "auto":
@@ -183,5 +241,59 @@ def train_config(args: argparse.Namespace, num_sequences: int | None = None, sou
 
 
 def data_config(args: argparse.Namespace, source: str) -> DataConfig:
+    args = with_task_defaults(args, "classify")
     return DataConfig(source=source, scaling=args.scaling, test_fraction=args.test_fraction,
                       validation_fraction=args.validation_fraction, seed=args.seed)
+
+
+# --- the language model (train --task lm) ---------------------------------------------------
+# --epochs auto for lm: about this many optimiser steps, within LM_EPOCH_RANGE.
+LM_AUTO_STEPS = 1300
+LM_EPOCH_RANGE = (1, 100)
+LM_BATCH_SIZE = 64  # streams of a long text, or names, per batch
+
+
+def add_lm_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("language model (--task lm)")
+    group.add_argument("--window", type=positive_integer, default=None, metavar="K",
+                       help="characters per training window of a long text: truncated BPTT, the state carried "
+                            "from window to window and detached (default: 100)")
+    group.add_argument("--per-line", action=argparse.BooleanOptionalAction, default=None,
+                       help="one item (a name, a word) per line, each its own padded sequence ending in an "
+                            "end-of-line symbol (default: on for census-names, off for a text)")
+
+
+def lm_model_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The CharLM's settings from the model options."""
+    args = with_task_defaults(args, "lm")
+    return {
+        "cell": args.cell, "hidden": list(args.hidden), "embedding": args.embedding, "dropout": args.dropout,
+        "nonlinearity": args.nonlinearity, "peephole": args.peephole, "proj_size": args.proj_size,
+        "layer_norm": bool(args.layer_norm), "zoneout": args.zoneout, "reset_after": args.gru_form == "torch",
+        "init": args.init,
+    }
+
+
+def lm_batch_size(args: argparse.Namespace) -> int:
+    return LM_BATCH_SIZE if args.batch_size == "auto" else args.batch_size
+
+
+def lm_train_config(args: argparse.Namespace, batches_per_epoch: int, per_line: bool) -> TrainConfig:
+    """The language model's training settings; 'auto' epochs give about LM_AUTO_STEPS updates.
+
+    A long text carries the state from window to window (``carry_state``); the cosine schedule
+    anneals after every batch, since a large text trains for a few long epochs; the epoch of
+    the lowest validation loss is kept.
+    """
+    args = with_task_defaults(args, "lm")
+    epochs = args.epochs
+    if epochs == "auto":
+        low, high = LM_EPOCH_RANGE
+        epochs = min(high, max(low, math.ceil(LM_AUTO_STEPS / batches_per_epoch)))
+    return TrainConfig(
+        epochs=epochs, batch_size=lm_batch_size(args), optimizer=args.optimizer, lr=args.lr, momentum=args.momentum,
+        weight_decay=args.weight_decay, clip_norm=args.clip_norm or None, clip_value=args.clip_value,
+        carry_state=not per_line, lr_per_batch=args.lr_schedule == "cosine", restore_best=True,
+        patience=args.patience or None, min_delta=args.min_delta, stop_rule=args.stop_rule,
+        lr_schedule=args.lr_schedule, seed=args.seed, device=args.device,
+    )

@@ -108,6 +108,7 @@ def train_run(data_config: DataConfig, model_settings: dict[str, Any], train_con
 
     confusion = reports.confusion_matrix(test_eval.y_true, test_eval.y_pred, test.num_classes)
     metrics = {
+        "task": "classify",
         "dataset": train.name,
         "cell": model_config.cell,
         "architecture": model_config.architecture,
@@ -130,6 +131,7 @@ def train_run(data_config: DataConfig, model_settings: dict[str, Any], train_con
         "history": result.history,
     }
     run_config = {
+        "task": "classify",
         "rnnkit_version": __version__,
         "data": dataclasses.asdict(data_config),
         "model": model_config.to_dict(),
@@ -169,10 +171,28 @@ class SavedModel:
     class_names: list[str]
 
 
+def run_task(directory: str | Path) -> str:
+    """The task of a run directory ("classify", "lm", ...); runs from before tasks existed are classifiers."""
+    task = training.read_checkpoint(directory)["config"].get("task", "classify")
+    if not isinstance(task, str):
+        raise training.CheckpointError(f"{Path(directory) / 'config.json'}: \"task\" must be a string, got {task!r}")
+    return task
+
+
+def describe_task(task: str) -> str:
+    """'a language model (--task lm)' and the like, for messages."""
+    names = {"classify": "a sequence classifier", "lm": "a language model"}
+    return f"{names.get(task, 'a model')} (--task {task})"
+
+
 def load_run(directory: str | Path) -> SavedModel:
     """Rebuild the model of a run directory from its config.json and model.safetensors."""
     info = training.read_checkpoint(directory)
     config, where = info["config"], Path(directory) / "config.json"
+    task = config.get("task", "classify")
+    if task != "classify":
+        hint = "; sample from it with 'rnnkit generate'" if task == "lm" else ""
+        raise training.CheckpointError(f"{directory} holds {describe_task(task)}, not a classifier{hint}")
     try:
         model_config = ClassifierConfig.from_dict(config["model"])
         data_config = DataConfig(**config["data"])

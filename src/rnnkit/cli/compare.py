@@ -31,7 +31,7 @@ from ..data import DataError
 from ..models import ClassifierConfig
 from ..training import TrainConfig, TrainingError
 from ._options import (add_data_arguments, add_training_arguments, data_config, positive_integer,
-                       positive_or_auto, train_config)
+                       positive_or_auto, train_config, with_task_defaults)
 from ._study import DataConfig, PreparedData, prepare_data, train_run
 from ._tables import compact_table
 
@@ -150,6 +150,7 @@ class Finished:
 
 
 def run(args: argparse.Namespace) -> int:
+    args = with_task_defaults(args, "classify")
     grid, overrides = read_grid(args.grid)
     _with_overrides(train_config(args), overrides)  # a typo in the grid's training settings fails now
     out = Path(args.out)

@@ -2,17 +2,23 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from rich.console import Console
 
 from .. import data, reports, training
-from ._study import EVAL_BATCH_SIZE, load_run, prepare_data
+from ..data import DataError
+from ._lm import load_corpus, load_lm_run, nats_per_char, whole_corpus
+from ._study import EVAL_BATCH_SIZE, load_run, prepare_data, run_task
 
 DESCRIPTION = """Evaluate a trained model (a directory written by 'rnnkit train') on a data set.
 
 On the data it was trained on, the test split is rebuilt exactly as in training (same split
 seed, the scaler fitted then), so the figure matches metrics.json. On other data (same classes
-and features), its own test split is scored if it has one, else all of it."""
+and features), its own test split is scored if it has one, else all of it.
+
+A language model is scored in nats and bits per character: on its training source, the held-out
+test text (or --split train / all); on another text file, all of it."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,6 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if run_task(args.model) == "lm":
+        return _evaluate_language_model(args)
     saved = load_run(args.model)
     parts = _parts(args, saved)
     parts = [data.align_classes(part, saved.class_names, args.data) for part in parts]
@@ -48,3 +56,23 @@ def _parts(args: argparse.Namespace, saved) -> list[data.SequenceDataset]:
     parts = [splits.test] if splits.test is not None and args.split == "test" else [
         part for part in (splits.train, splits.test) if part is not None]
     return [part if saved.scaler is None else saved.scaler.transform(part) for part in parts]
+
+
+def _evaluate_language_model(args: argparse.Namespace) -> int:
+    saved = load_lm_run(args.model)
+    if args.data == saved.data.source:  # the held-out text exactly as in training
+        corpus = load_corpus(saved.data)
+        if corpus.vocabulary != saved.vocabulary:  # ids would mean other characters
+            raise DataError(f"{args.data}: its characters are not those the model was trained on; has the "
+                            "file changed since?")
+        split = args.split
+    else:
+        corpus, split = whole_corpus(args.data, saved.data.is_per_line, saved.vocabulary), "all"
+    parts = corpus.parts
+    chosen = {"test": [parts.test], "train": [parts.train], "all": [parts.train, parts.validation, parts.test]}[split]
+    chosen = [part for part in chosen if len(part)]
+    characters = sum(len(part) for part in chosen)
+    nats = sum(nats_per_char(saved.model, corpus, part) * len(part) for part in chosen) / characters
+    Console().print(f"{split}: {nats:.4f} nats per character ({nats / math.log(2):.4f} bits) on "
+                    f"{characters:,} {'names' if corpus.per_line else 'characters'} of {corpus.name}")
+    return 0
