@@ -17,6 +17,7 @@ from rnnkit.data._bundled import (
 from rnnkit.data._collate import IGNORE_INDEX, Batch, batch_indices, batches, collate
 from rnnkit.data._csv import read_csv, write_csv
 from rnnkit.data._dataset import DataSplits, SequenceDataset, align_classes
+from rnnkit.data._digit_strings import LabelledStrings, load_fsdd_strings, make_digit_strings
 from rnnkit.data._errors import DataError
 from rnnkit.data._folder import read_folder, read_sample_file, write_folder
 from rnnkit.data._load import load
@@ -28,6 +29,9 @@ from rnnkit.data._ts import read_ts, write_ts
 from rnnkit.data._vocab import Vocabulary
 
 __all__ = [
+    "LabelledStrings",
+    "load_fsdd_strings",
+    "make_digit_strings",
     "END",
     "IGNORE_INDEX",
     "TextParts",

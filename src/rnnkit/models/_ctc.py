@@ -51,14 +51,17 @@ def collate_ctc(sequences: Sequence[np.ndarray], labels: Sequence[Sequence[int]]
     A label sequence that no path of its sequence's frames can spell (fewer frames than
     ``min_frames``) is a ValueError here, rather than an infinite loss in the middle of training.
     """
+    if len(sequences) != len(labels):
+        raise ValueError(f"{len(sequences)} sequences but {len(labels)} label sequences")
     x, lengths, _ = collate(sequences)
-    target_lengths = torch.tensor([len(l) for l in labels], dtype=torch.int64)  # (B,)
+    target_lengths = torch.tensor([len(target) for target in labels], dtype=torch.int64)  # (B,)
     targets = torch.full((len(labels), max(1, int(target_lengths.max()))), BLANK, dtype=torch.int64)  # (B, S)
-    for b, l in enumerate(labels):
-        if min_frames(list(l)) > len(sequences[b]):
-            raise ValueError(f"sequence {b} has {len(sequences[b])} frames, too few for its {len(l)} "
-                             f"labels (CTC needs {min_frames(list(l))})")
-        targets[b, :len(l)] = torch.as_tensor(np.asarray(l, dtype=np.int64)) + 1
+    for b, target in enumerate(labels):
+        needed = min_frames(list(target))
+        if needed > len(sequences[b]):
+            raise ValueError(f"sequence {b} has {len(sequences[b])} frames, too few for its {len(target)} "
+                             f"labels (CTC needs {needed})")
+        targets[b, :len(target)] = torch.as_tensor(np.asarray(target, dtype=np.int64)) + 1  # label -> output
     return CTCBatch(x, lengths, targets, target_lengths)
 
 
@@ -113,15 +116,15 @@ def transcribe(model: CTCModel, sequences: Sequence[np.ndarray], beam: int = 1,
                batch_size: int = 64) -> list[list[int]]:
     """The labels ``model`` reads in each of ``sequences`` (each (T_i, F)), in order.
 
-    Batches are sorted by length (less padding) and run on the model's device.
+    Batches are sorted by length (less padding) and run on the model's device and dtype.
     """
-    device = next(model.parameters()).device
+    parameter = next(model.parameters())
     order = np.argsort([len(s) for s in sequences], kind="stable")
     decoded: list[list[int]] = [[] for _ in sequences]
     for start in range(0, len(order), batch_size):
         index = order[start:start + batch_size]
         x, lengths, _ = collate([sequences[i] for i in index])
-        for i, labels in zip(index, model.decode(x.to(device), lengths, beam)):
+        for i, labels in zip(index, model.decode(x.to(parameter.device, parameter.dtype), lengths, beam)):
             decoded[i] = labels
     return decoded
 
@@ -130,5 +133,5 @@ def ctc_metrics(references: Sequence[Sequence[int]], hypotheses: Sequence[Sequen
     """``label_error_rate``: total edit distance / total reference length; ``string_accuracy``:
     the fraction of strings read exactly right."""
     exact = sum(list(r) == list(h) for r, h in zip(references, hypotheses))
-    return {"label_error_rate": error_rate(references, hypotheses),
+    return {"label_error_rate": float(error_rate(references, hypotheses)),
             "string_accuracy": exact / len(references)}

@@ -21,11 +21,14 @@ and moves them one frame on with the outputs y = y_t (ℓ+c is ℓ extended by l
     p_nb'(ℓ+c) += (p_b(ℓ) + p_nb(ℓ)) y[c],  c != last  (D3) a new label extends it
     p_nb'(ℓ+c) += p_b(ℓ) y[c],              c == last  (D4) a repeat extends only after a blank
 
-With a beam wide enough to keep every prefix, this is exact: p_b + p_nb of ℓ after the last frame
-is p(ℓ | x). No language model here (Hannun et al.'s α, β terms are 0).
+With a beam wide enough to keep every prefix (and no label pruned, ``min_prob=0``), this is exact:
+p_b + p_nb of ℓ after the last frame is p(ℓ | x). With ``beam=1`` it agrees with best path when each
+frame has a clear winner, and can differ (for the better) where it has not. No language model here
+(Hannun et al.'s α, β terms are 0).
 """
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
 from typing import NamedTuple
@@ -35,6 +38,7 @@ from torch import Tensor
 
 BLANK = 0  # index of the CTC blank among the K outputs; label k is output k + 1
 _NEG_INF = float("-inf")
+MIN_PROB = 1e-4  # beam search tries no label less probable than this at a frame (see ctc_beam_hypotheses)
 
 
 class Hypothesis(NamedTuple):
@@ -76,37 +80,45 @@ def ctc_greedy_decode(log_probs: Tensor, lengths: Tensor, blank: int = BLANK) ->
     return [best[b, :length][keep[b, :length]].tolist() for b, length in enumerate(lengths)]
 
 
-def ctc_beam_hypotheses(log_probs: Tensor, beam: int = 8, blank: int = BLANK) -> list[Hypothesis]:
-    """Prefix beam search over one sequence's log_probs (T, K): up to ``beam`` labellings, best first."""
+def ctc_beam_hypotheses(log_probs: Tensor, beam: int = 8, blank: int = BLANK,
+                        min_prob: float = MIN_PROB) -> list[Hypothesis]:
+    """Prefix beam search over one sequence's log_probs (T, K): up to ``beam`` labellings, best first.
+
+    A label whose probability at a frame is below ``min_prob`` is not tried there as an extension
+    (D3, D4): on the peaked outputs of a trained model that skips most of the work. ``min_prob=0``
+    tries every label, and with a wide beam the result is then exact.
+    """
     if beam < 1:
         raise ValueError(f"beam must be at least 1, got {beam}")
     if log_probs.dim() != 2:
         raise ValueError(f"log_probs must be (T, K) for one sequence, got shape {tuple(log_probs.shape)}")
+    cutoff = math.log(min_prob) if min_prob > 0 else _NEG_INF
     frames = log_probs.detach().to("cpu", torch.float64).tolist()  # T x [K]: Python floats are fast here
-    beams: dict[tuple[int, ...], _PrefixScore] = {(): _PrefixScore(blank=0.0)}  # the empty prefix, p = 1
+    beams = {(): _PrefixScore(blank=0.0)}  # the empty prefix, p = 1
     for y in frames:
-        scores: defaultdict[tuple[int, ...], _PrefixScore] = defaultdict(_PrefixScore)
+        next_blank: defaultdict[tuple[int, ...], float] = defaultdict(lambda: _NEG_INF)  # log p_b'
+        next_label: defaultdict[tuple[int, ...], float] = defaultdict(lambda: _NEG_INF)  # log p_nb'
+        candidates = [c for c, y_c in enumerate(y) if c != blank and y_c > cutoff]
         for prefix, old in beams.items():
             whole = old.total
-            stay = scores[prefix]
             last = prefix[-1] if prefix else None
-            stay = stay._replace(blank=log_add(stay.blank, whole + y[blank]))  # (D1)
+            next_blank[prefix] = log_add(next_blank[prefix], whole + y[blank])  # (D1)
             if last is not None:
-                stay = stay._replace(label=log_add(stay.label, old.label + y[last]))  # (D2)
-            scores[prefix] = stay
-            for c, y_c in enumerate(y):
-                if c == blank or y_c == _NEG_INF:
-                    continue
-                extended = scores[prefix + (c,)]
-                reach = old.blank + y_c if c == last else whole + y_c  # (D4) / (D3)
-                scores[prefix + (c,)] = extended._replace(label=log_add(extended.label, reach))
-        beams = dict(sorted(scores.items(), key=lambda item: item[1].total, reverse=True)[:beam])
+                next_label[prefix] = log_add(next_label[prefix], old.label + y[last])  # (D2)
+            for c in candidates:
+                reach = old.blank + y[c] if c == last else whole + y[c]  # (D4) / (D3)
+                if reach > _NEG_INF:  # probability 0 makes no entry, so no impossible prefix
+                    next_label[prefix + (c,)] = log_add(next_label[prefix + (c,)], reach)
+        prefixes = dict.fromkeys([*next_blank, *next_label])  # both, in a fixed order (ties stay deterministic)
+        scores = [(prefix, _PrefixScore(next_blank[prefix], next_label[prefix])) for prefix in prefixes]
+        beams = dict(heapq.nlargest(beam, scores, key=lambda item: item[1].total))
     return [Hypothesis(prefix, score.total) for prefix, score in beams.items()]
 
 
-def ctc_prefix_beam_search(log_probs: Tensor, beam: int = 8, blank: int = BLANK) -> list[int]:
+def ctc_prefix_beam_search(log_probs: Tensor, beam: int = 8, blank: int = BLANK,
+                           min_prob: float = MIN_PROB) -> list[int]:
     """The most probable labelling that prefix beam search finds in one sequence's log_probs (T, K)."""
-    return list(ctc_beam_hypotheses(log_probs, beam, blank)[0].labels)
+    return list(ctc_beam_hypotheses(log_probs, beam, blank, min_prob)[0].labels)
 
 
 def ctc_beam_decode(log_probs: Tensor, lengths: Tensor, beam: int = 8, blank: int = BLANK) -> list[list[int]]:
