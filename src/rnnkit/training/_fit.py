@@ -32,6 +32,9 @@ from ._seed import seed_everything
 from ._tbptt import bptt_step, detach_state, tbptt_step
 
 
+LONG_EPOCH_BATCHES = 50  # epochs of at least this many counted batches show a bar over them too
+
+
 class TrainingError(RuntimeError):
     """Training cannot go on (a NaN or infinite loss or gradient, an empty epoch)."""
 
@@ -95,7 +98,9 @@ def fit(
     best_state: dict[str, torch.Tensor] | None = None
     start = time.perf_counter()
     with _progress_bar(progress) as bar:
-        task = bar.add_task("training", total=config.epochs, status="")
+        task = bar.add_task("epoch", total=config.epochs, status="")
+        # long epochs (a language model on a book) also get a bar over their batches, when counted
+        batch_task = bar.add_task("batch", total=None, status="", visible=False)
         for epoch in range(1, config.epochs + 1):
             lr = optimizer.param_groups[0]["lr"]  # the rate this epoch trains with (at its start)
             batches = epoch_batches(train_batches, epoch)
@@ -103,9 +108,11 @@ def fit(
                 batches = list(batches)
                 if scheduler is None:
                     scheduler = make_scheduler(config, optimizer, mode, batches_per_epoch=len(batches))
+            if hasattr(batches, "__len__"):
+                bar.reset(batch_task, total=len(batches), visible=len(batches) >= LONG_EPOCH_BATCHES)
             train_loss, train_accuracy = _train_epoch(
                 model, batches, optimizer, config, loss_fn, device, epoch,
-                scheduler if config.lr_per_batch else None,
+                scheduler if config.lr_per_batch else None, lambda: bar.advance(batch_task),
             )
             val_loss = val_accuracy = None
             if val_batches is not None:
@@ -162,6 +169,7 @@ def _train_epoch(
     device: torch.device,
     epoch: int,
     batch_scheduler: Any = None,
+    on_batch: Callable[[], None] | None = None,
 ) -> tuple[float, float]:
     """One pass over the training batches; returns the epoch's mean loss and accuracy.
 
@@ -200,6 +208,8 @@ def _train_epoch(
         optimizer.step()
         if batch_scheduler is not None:
             batch_scheduler.step()
+        if on_batch is not None:
+            on_batch()
         loss_sum += stats.loss * stats.valid
         correct_sum += stats.correct
         valid_sum += stats.valid
@@ -220,7 +230,7 @@ def _progress_bar(enabled: bool) -> Progress:
     """One bar over epochs on stderr (stdout stays clean for results), off outside a terminal."""
     console = Console(stderr=True)
     return Progress(
-        TextColumn("[bold]epoch"),
+        TextColumn("[bold]{task.description}"),
         MofNCompleteColumn(),
         BarColumn(),
         TextColumn("{task.fields[status]}"),
