@@ -125,3 +125,25 @@ def test_full_length_batches_drop_the_mask(monkeypatch):
     torch.testing.assert_close(lstm(x, lengths=[5, 5])[0], lstm(x)[0])
     lstm(x, lengths=[5, 3])
     assert chosen == [{"unequal_lengths": False}, {"unequal_lengths": False}, {"unequal_lengths": True}]
+
+
+@needs_build
+@pytest.mark.parametrize("make", [lambda: rk.LSTM(I, H, peephole=True, impl="kernel"),
+                                  lambda: rk.GRU(I, H, impl="kernel"),
+                                  lambda: rk.GRU(I, H, reset_after=False, impl="kernel")],
+                         ids=["lstm", "gru", "gru_cho"])
+def test_saturating_gates_give_the_reference_numbers_not_nan(make):
+    """Unscaled features (MFCCs reach |x| = 600) drive gate pre-activations far past exp's float range;
+    the fast-math C++ loops once turned that into NaN."""
+    torch.manual_seed(0)
+    layer = make()
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.uniform_(-0.3, 0.3)
+    x = (torch.randn(T, B, I) * 400).requires_grad_()
+    kernel = run_layer(layer, x, LENGTHS)
+    layer.impl = "reference"
+    reference = run_layer(layer, x, LENGTHS)
+    for a, b in zip(kernel, reference):
+        assert torch.isfinite(a).all()
+        torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)

@@ -35,7 +35,15 @@ using OptTensor = std::optional<Tensor>;
 namespace rnnkit {
 
 
-template <typename T> inline T sigmoid(T a) { return T(1) / (T(1) + std::exp(-a)); }
+// The loops are built with -ffast-math, which lets the compiler assume no infinities: exp(-a) must
+// not overflow, or 1 / (1 + inf) may come out NaN. Past |a| = 80 the sigmoid is 0 or 1 to within
+// 2e-35, below the resolution of float and double alike, so clamping there changes no result.
+template <typename T> inline T sigmoid(T a) {
+  const T bounded = std::min(std::max(a, T(-80)), T(80));
+  return T(1) / (T(1) + std::exp(-bounded));
+}
+// tanh(a) = ±1 to within 1e-69 past |a| = 80; clamped for the same reason (glibc's vector tanh).
+template <typename T> inline T tanh_(T a) { return std::tanh(std::min(std::max(a, T(-80)), T(80))); }
 
 template <typename T> inline T* ptr(const OptTensor& x) { return x && x->defined() ? x->data_ptr<T>() : nullptr; }
 

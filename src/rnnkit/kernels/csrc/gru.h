@@ -40,7 +40,7 @@ void gru_forward(Tensor gates, Tensor hs, Tensor hidden, Tensor W_hh, OptTensor 
         for (int64_t j = 0; j < H; ++j) {
           const T r = sigmoid(gb[j] + ub[j]);                          // (1)
           const T z = sigmoid(gb[H + j] + ub[H + j]);                  // (2)
-          const T nn = std::tanh(gb[2 * H + j] + r * ub[2 * H + j]);   // (3a)
+          const T nn = tanh_(gb[2 * H + j] + r * ub[2 * H + j]);   // (3a)
           gb[j] = r, gb[H + j] = z, gb[2 * H + j] = nn;
           u[j] = ub[j], u[H + j] = ub[H + j], u[2 * H + j] = ub[2 * H + j];
           ho[j] = nn + z * (hpb[j] - nn);                              // (4)
@@ -64,7 +64,7 @@ void gru_forward(Tensor gates, Tensor hs, Tensor hidden, Tensor W_hh, OptTensor 
         const T *const a = wnp + b * H, *const hpb = hp + b * H;
 #pragma omp simd
         for (int64_t j = 0; j < H; ++j) {
-          const T nn = std::tanh(gb[2 * H + j] + a[j]);  // (3b)
+          const T nn = tanh_(gb[2 * H + j] + a[j]);  // (3b)
           gb[2 * H + j] = nn;
           ho[j] = nn + gb[H + j] * (hpb[j] - nn);        // (4)
         }

@@ -62,12 +62,12 @@ void lstm_forward(Tensor gates, Tensor hs, Tensor cs, Tensor c_new, Tensor tc, O
             if constexpr (!decltype(LN)::value) ai += hwb[j], af += hwb[H + j], ag += hwb[2 * H + j], ao += hwb[3 * H + j];
             const T i = sigmoid(ai + ci[j] * cp[j]);                                 // (1)
             const T f = sigmoid(af + cf[j] * cp[j]);                                 // (2)
-            const T gg = std::tanh(ag);                                              // (3)
+            const T gg = tanh_(ag);                                              // (3)
             const T c = std::min(std::max(f * cp[j] + i * gg, -c_max), c_max);      // (4), (4')
             const T o = sigmoid(ao + co[j] * c);                                     // (5)
             gb[j] = i, gb[H + j] = f, gb[2 * H + j] = gg, gb[3 * H + j] = o, cn[j] = c;
             if constexpr (!decltype(LN_C)::value) {
-              const T tanh_c = std::tanh(c);                                         // (6)
+              const T tanh_c = tanh_(c);                                         // (6)
               th[j] = tanh_c, mo[j] = o * tanh_c;
             }
           }
@@ -78,7 +78,7 @@ void lstm_forward(Tensor gates, Tensor hs, Tensor cs, Tensor c_new, Tensor tc, O
             const T mn = mean, rs = rstd;
 #pragma omp simd
             for (int64_t j = 0; j < H; ++j) {
-              const T tanh_c = std::tanh(gamma[j] * (cn[j] - mn) * rs + beta[j]);
+              const T tanh_c = tanh_(gamma[j] * (cn[j] - mn) * rs + beta[j]);
               th[j] = tanh_c, mo[j] = gb[3 * H + j] * tanh_c;
             }
           }
