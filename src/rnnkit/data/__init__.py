@@ -22,6 +22,25 @@ from rnnkit.data._errors import DataError
 from rnnkit.data._folder import read_folder, read_sample_file, write_folder
 from rnnkit.data._load import load
 from rnnkit.data._npz import read_npz, write_npz
+from rnnkit.data._pairs import (
+    BOS,
+    EOS,
+    PAD,
+    SPECIALS,
+    PairBatch,
+    PairSplits,
+    PairVocabularies,
+    SequencePairs,
+    cmudict_pairs,
+    collate_pairs,
+    load_cmudict_pairs,
+    pair_batch_indices,
+    pair_batches,
+    pair_vocabularies,
+    pronunciation_pairs,
+    read_pairs_tsv,
+    split_by_word,
+)
 from rnnkit.data._scaling import Scaler, scale_splits
 from rnnkit.data._splits import group_split, holdout_split, stratified_split, train_validation_split
 from rnnkit.data._text import END, TextParts, item_batches, read_text_file, split_items, split_text, stream_batches
@@ -29,6 +48,23 @@ from rnnkit.data._ts import read_ts, write_ts
 from rnnkit.data._vocab import Vocabulary
 
 __all__ = [
+    "BOS",
+    "EOS",
+    "PAD",
+    "SPECIALS",
+    "PairBatch",
+    "PairSplits",
+    "PairVocabularies",
+    "SequencePairs",
+    "cmudict_pairs",
+    "collate_pairs",
+    "load_cmudict_pairs",
+    "pair_batch_indices",
+    "pair_batches",
+    "pair_vocabularies",
+    "pronunciation_pairs",
+    "read_pairs_tsv",
+    "split_by_word",
     "LabelledStrings",
     "load_fsdd_strings",
     "make_digit_strings",

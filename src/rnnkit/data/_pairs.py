@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -92,8 +92,12 @@ class SequencePairs:
         """The pairs of the given words (all their pronunciations), in this object's order."""
         keep = set(words)
         index = [i for i, word in enumerate(self.words) if word in keep]
-        return SequencePairs(tuple(self.words[i] for i in index), tuple(self.targets[i] for i in index),
-                             self.name if name is None else name)
+        subset = object.__new__(SequencePairs)  # entries already checked: skip __post_init__
+        for field, value in (("words", tuple(self.words[i] for i in index)),
+                             ("targets", tuple(self.targets[i] for i in index)),
+                             ("name", self.name if name is None else name)):
+            object.__setattr__(subset, field, value)
+        return subset
 
 
 def _are_tokens(tokens: Sequence[object]) -> bool:
@@ -130,9 +134,15 @@ def split_by_word(pairs: SequencePairs, test_words: int, validation_words: int, 
 @functools.cache  # immutable, and read once per process
 def cmudict_pairs(keep_stress: bool = False) -> SequencePairs:
     """The whole bundled CMUdict as pairs, after rules 1 and 2 of the module docstring."""
+    return pronunciation_pairs(load_pronunciations(), keep_stress, "cmudict")
+
+
+def pronunciation_pairs(entries: Iterable[tuple[str, Sequence[str]]], keep_stress: bool = False,
+                        name: str = "") -> SequencePairs:
+    """Rules 1 and 2 of the module docstring applied to CMUdict-style ``(word, phonemes)`` entries."""
     seen: set[tuple[str, tuple[str, ...]]] = set()
     words, targets = [], []
-    for word, phonemes in load_pronunciations():
+    for word, phonemes in entries:
         if not CMUDICT_WORD.fullmatch(word):
             continue
         target = tuple(phonemes if keep_stress else (p.rstrip(STRESS_DIGITS) for p in phonemes))
@@ -140,9 +150,10 @@ def cmudict_pairs(keep_stress: bool = False) -> SequencePairs:
             seen.add((word, target))
             words.append(word)
             targets.append(target)
-    return SequencePairs(tuple(words), tuple(targets), "cmudict")
+    return SequencePairs(tuple(words), tuple(targets), name)
 
 
+@functools.cache  # immutable, and the same for the same arguments
 def load_cmudict_pairs(keep_stress: bool = False, test_words: int = 12_000, validation_words: int = 2_000,
                        seed: int = 0) -> PairSplits:
     """CMUdict split by word into train / validation / test (the rule is in the module docstring).
@@ -166,6 +177,8 @@ def read_pairs_tsv(path: str | Path) -> SequencePairs:
         raise DataError(f"{path}: no such file") from None
     except UnicodeDecodeError as error:
         raise DataError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+    except OSError as error:
+        raise DataError(f"{path}: cannot be read ({error.strerror})") from None
     words, targets = [], []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -180,6 +193,9 @@ def read_pairs_tsv(path: str | Path) -> SequencePairs:
             raise DataError(f"{where}: the word before the tab must be non-empty and without spaces, got {word!r}")
         if not tokens:
             raise DataError(f"{where}: no tokens after the tab for {word!r}")
+        reserved = sorted(set(tokens) & set(SPECIALS))
+        if reserved:
+            raise DataError(f"{where}: {', '.join(reserved)} is reserved for the model's own use, not a token")
         words.append(word)
         targets.append(tuple(tokens))
     if not words:
@@ -261,3 +277,14 @@ def collate_pairs(sources: Sequence[Sequence[int]], targets: Sequence[Sequence[i
         tgt_out[b, :len(t) + 1] = [*t, EOS]
     return PairBatch(torch.from_numpy(src), torch.from_numpy(src_lengths), torch.from_numpy(tgt_in),
                      torch.from_numpy(tgt_out))
+
+
+def pair_batches(pairs: SequencePairs, vocabularies: PairVocabularies, batch_size: int, *, shuffle: bool = False,
+                 seed: int | np.random.Generator | None = None) -> Iterator[PairBatch]:
+    """`PairBatch`es of ``pairs`` encoded with ``vocabularies``, in `pair_batch_indices`' order."""
+    name = pairs.name or "pairs"
+    sources = [vocabularies.source.encode(word, where=f"{name}: word {word!r}") for word in pairs.words]
+    targets = [vocabularies.target.encode(t, where=f"{name}: target of {w!r}")
+               for w, t in zip(pairs.words, pairs.targets)]
+    for index in pair_batch_indices([len(s) for s in sources], batch_size, shuffle=shuffle, seed=seed):
+        yield collate_pairs([sources[i] for i in index], [targets[i] for i in index])
