@@ -6,7 +6,8 @@ A batch is a tuple ``(x, lengths, y)``:
   or integer token ids ``(B, T)`` for a model that embeds them (a character language model);
 - ``lengths``: int64 ``(B,)``, the number of valid steps of each sequence;
 - ``y``: int64 ``(B,)`` (one class per sequence) or ``(B, T)`` (one target per step, padded
-  steps marked ``-100``, the ``ignore_index`` of the loss).
+  steps marked ``-100``, the ``ignore_index`` of the loss), or ``(B, L)`` label strings padded
+  with ``-100`` for an objective that reads them (CTC).
 
 The training layer never builds batches: the caller (data layer, CLI, a test) hands them over,
 either as a re-iterable (a list, a ``DataLoader``) or as a callable ``epoch -> iterable`` so that
@@ -55,8 +56,9 @@ def unpack_batch(batch: Any, device: torch.device) -> Batch:
     B, T = x.shape[:2]
     if not (torch.is_tensor(lengths) and lengths.shape == (B,) and not lengths.is_floating_point()):
         raise ValueError(f"batch lengths must be an integer tensor ({B},); got {_describe(lengths)}")
-    if not (torch.is_tensor(y) and y.shape in ((B,), (B, T)) and not y.is_floating_point()):
-        raise ValueError(f"batch y must be an integer tensor ({B},) or ({B}, {T}); got {_describe(y)}")
+    if not (torch.is_tensor(y) and y.dim() in (1, 2) and y.shape[0] == B and not y.is_floating_point()):
+        raise ValueError(f"batch y must be an integer tensor ({B},), ({B}, {T}) or ({B}, L) (label strings); "
+                         f"got {_describe(y)}")
     return x.to(device), lengths, y.to(device)
 
 

@@ -26,7 +26,7 @@ from ._augment import time_mask
 from ._batch import Batch, BatchSource, epoch_batches, unpack_batch
 from ._config import TrainConfig, resolve_device
 from ._early_stopping import EarlyStopping
-from ._metrics import LossFn, cross_entropy, evaluate
+from ._metrics import LossFn, Objective, as_objective, evaluate
 from ._optim import clip_gradients, make_optimizer, make_scheduler
 from ._seed import seed_everything
 from ._tbptt import bptt_step, detach_state, tbptt_step
@@ -64,7 +64,7 @@ def fit(
     train_batches: BatchSource,
     config: TrainConfig | None = None,
     val_batches: BatchSource | None = None,
-    loss_fn: LossFn | None = None,
+    loss_fn: LossFn | Objective | None = None,
     progress: bool = True,
     epoch_callback: Callable[[int, torch.nn.Module], None] | None = None,
 ) -> FitResult:
@@ -74,6 +74,8 @@ def fit(
     also follow the stateful protocol of ``tbptt_step``. ``train_batches`` and ``val_batches`` are
     re-iterables of ``(x, lengths, y)`` or callables ``epoch -> batches`` (to reshuffle per epoch).
     ``loss_fn(logits, y)`` is the mean over valid targets; cross-entropy ignoring ``-100`` by default.
+    An ``Objective`` (``loss`` and ``count`` of output, y and lengths) serves losses that need more,
+    such as CTC's.
     ``epoch_callback(epoch, model)`` runs after each epoch's history row (to sample from a
     language model as it learns, say); the model is in train mode again afterwards.
 
@@ -82,7 +84,7 @@ def fit(
     history. The model is moved to ``config.device`` and left there, in train mode.
     """
     config = config or TrainConfig()
-    loss_fn = loss_fn or cross_entropy
+    loss_fn = as_objective(loss_fn)
     device = resolve_device(config.device)
     monitor = _resolve_monitor(config.monitor, has_validation=val_batches is not None)
     mode = "max" if monitor.endswith("accuracy") else "min"
@@ -165,7 +167,7 @@ def _train_epoch(
     batches: Iterable[Batch],
     optimizer: torch.optim.Optimizer,
     config: TrainConfig,
-    loss_fn: LossFn,
+    loss_fn: Objective,
     device: torch.device,
     epoch: int,
     batch_scheduler: Any = None,

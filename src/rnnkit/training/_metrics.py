@@ -9,7 +9,7 @@ so an epoch's loss is the mean over all its targets however the batches were cut
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 import torch
@@ -20,6 +20,41 @@ from ._batch import Batch, unpack_batch
 
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+class Objective(Protocol):
+    """What a model is trained and scored by, where a loss of (output, target) alone does not do.
+
+    CTC is the case in point: its loss needs each sequence's number of frames, and its targets
+    (label strings) are not aligned with the frames. ``fit`` and ``evaluate`` take either a plain
+    ``loss_fn(output, y)`` (scored by arg-max accuracy) or an object with these two methods.
+    """
+
+    def loss(self, output: torch.Tensor, y: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """The batch's mean loss over its valid targets (with a gradient)."""
+
+    def count(self, output: torch.Tensor, y: torch.Tensor, lengths: torch.Tensor) -> tuple[int, int]:
+        """``(correct, valid)``: what accuracy counts, and the batch's weight in epoch means."""
+
+
+class PerTarget:
+    """A plain ``loss_fn(output, y)`` as an ``Objective``, scored by arg-max accuracy per valid target."""
+
+    def __init__(self, loss_fn: LossFn = None) -> None:
+        self.loss_fn = loss_fn or cross_entropy
+
+    def loss(self, output: torch.Tensor, y: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        return self.loss_fn(output, y)
+
+    def count(self, output: torch.Tensor, y: torch.Tensor, lengths: torch.Tensor) -> tuple[int, int]:
+        return count_correct(output, y)
+
+
+def as_objective(loss: LossFn | Objective | None) -> Objective:
+    """``loss`` as an Objective: cross-entropy when None, a plain function wrapped in ``PerTarget``."""
+    if hasattr(loss, "loss") and hasattr(loss, "count"):
+        return loss
+    return PerTarget(loss)
 
 
 def cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -52,7 +87,7 @@ class EvalResult(NamedTuple):
 
     loss: float  # mean loss over valid targets
     accuracy: float  # fraction of valid targets predicted correctly
-    y_true: np.ndarray  # int64 (N,), the valid targets in batch order (flattened over steps)
+    y_true: np.ndarray  # int64 (N,), the valid targets in batch order (flattened over steps); empty for CTC
     y_pred: np.ndarray  # int64 (N,), the arg-max prediction for each, for a confusion matrix
 
 
@@ -60,7 +95,7 @@ class EvalResult(NamedTuple):
 def evaluate(
     model: torch.nn.Module,
     batches: Iterable[Batch],
-    loss_fn: LossFn | None = None,
+    loss_fn: LossFn | Objective | None = None,
     device: torch.device | str | None = None,
     carry_state: bool = False,
 ) -> EvalResult:
@@ -72,7 +107,7 @@ def evaluate(
     final state of the one before. The model's train/eval mode is
     put back afterwards, so evaluating in the middle of training changes nothing.
     """
-    loss_fn = loss_fn or cross_entropy
+    objective = as_objective(loss_fn)
     device = torch.device(device) if device is not None else _model_device(model)
     was_training = model.training
     model.eval()
@@ -86,15 +121,16 @@ def evaluate(
                 logits, state = model(x, lengths, state=state, return_state=True)
             else:
                 logits = model(x, lengths)
-            correct, valid = count_correct(logits, y)
+            correct, valid = objective.count(logits, y, lengths)
             if valid == 0:
                 continue
-            loss_sum += loss_fn(logits, y).item() * valid
+            loss_sum += objective.loss(logits, y, lengths).item() * valid
             correct_sum += correct
             valid_sum += valid
-            mask = y != IGNORE_INDEX
-            y_true.append(y[mask].cpu())
-            y_pred.append(logits.argmax(dim=-1)[mask].cpu())
+            if logits.shape[:-1] == y.shape:  # a prediction per target (not CTC's label strings)
+                mask = y != IGNORE_INDEX
+                y_true.append(y[mask].cpu())
+                y_pred.append(logits.argmax(dim=-1)[mask].cpu())
     finally:
         model.train(was_training)
     if valid_sum == 0:
@@ -102,8 +138,8 @@ def evaluate(
     return EvalResult(
         loss=loss_sum / valid_sum,
         accuracy=correct_sum / valid_sum,
-        y_true=torch.cat(y_true).numpy().astype(np.int64),
-        y_pred=torch.cat(y_pred).numpy().astype(np.int64),
+        y_true=torch.cat(y_true).numpy().astype(np.int64) if y_true else np.zeros(0, np.int64),
+        y_pred=torch.cat(y_pred).numpy().astype(np.int64) if y_pred else np.zeros(0, np.int64),
     )
 
 

@@ -40,7 +40,7 @@ from typing import Any, NamedTuple
 
 import torch
 
-from ._metrics import IGNORE_INDEX, LossFn, count_correct
+from ._metrics import IGNORE_INDEX, LossFn, Objective, as_objective
 
 
 class StepStats(NamedTuple):
@@ -52,31 +52,34 @@ class StepStats(NamedTuple):
 
 
 def bptt_step(model: torch.nn.Module, x: torch.Tensor, lengths: torch.Tensor, y: torch.Tensor,
-              loss_fn: LossFn, state: Any = None, return_state: bool = False) -> StepStats | tuple[StepStats, Any]:
+              loss_fn: LossFn | Objective, state: Any = None,
+              return_state: bool = False) -> StepStats | tuple[StepStats, Any]:
     """Full BPTT: one forward over the whole batch, one backward through every step.
 
     With ``return_state`` the model is called statefully (from ``state``, None for zeros) and
     its final state comes back too, for the caller to carry into the next batch.
     """
     _valid_targets(y)
+    objective = as_objective(loss_fn)
     if return_state:
         logits, state = model(x, lengths, state=state, return_state=True)
     else:
         logits = model(x, lengths)
-    loss = loss_fn(logits, y)
+    loss = objective.loss(logits, y, lengths)
     loss.backward()
-    correct, valid = count_correct(logits.detach(), y)
+    correct, valid = objective.count(logits.detach(), y, lengths)
     stats = StepStats(loss.item(), correct, valid)
     return (stats, state) if return_state else stats
 
 
 def tbptt_step(model: torch.nn.Module, x: torch.Tensor, lengths: torch.Tensor, y: torch.Tensor,
-               loss_fn: LossFn, window: int) -> StepStats:
+               loss_fn: LossFn | Objective, window: int) -> StepStats:
     """Truncated BPTT over windows of ``window`` steps (see the module docstring for the protocol)."""
     if window < 1:
         raise ValueError(f"tbptt window must be >= 1, got {window}")
     per_step = y.dim() == 2
     total = _valid_targets(y)
+    objective = as_objective(loss_fn)
     lengths_cpu = lengths.cpu()
     steps = int(lengths_cpu.max())  # windows after every sequence has ended would carry no loss
     state = None
@@ -94,10 +97,10 @@ def tbptt_step(model: torch.nn.Module, x: torch.Tensor, lengths: torch.Tensor, y
         else:
             ends_here = ((lengths_cpu > t0) & (lengths_cpu <= t1)).to(y.device)  # (B,)
             target = torch.where(ends_here, y, torch.full_like(y, IGNORE_INDEX))  # (B,)
-        correct, valid = count_correct(output.detach(), target)
+        correct, valid = objective.count(output.detach(), target, window_lengths)
         if valid == 0:
             continue  # nothing to learn here (the loss would be 0/0); the state still ran on
-        loss = loss_fn(output, target) * (valid / total)
+        loss = objective.loss(output, target, window_lengths) * (valid / total)
         loss.backward()
         loss_sum += loss.item()
         correct_sum += correct
