@@ -3,7 +3,7 @@ import itertools
 
 import pytest
 
-from rnnkit.training import edit_distance, error_rate
+from rnnkit.models import edit_distance, error_rate
 
 
 @pytest.mark.parametrize("reference, hypothesis, expected", [

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..data import collate
-from ..training import error_rate
+from ._edit_distance import error_rate
 from ._ctc_decode import BLANK, ctc_beam_decode, ctc_greedy_decode
 from ._frame_encoder import FrameConfig, FrameEncoder
 

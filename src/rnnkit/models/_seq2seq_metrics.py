@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 
-from ..training import edit_distance
+from ._edit_distance import edit_distance
 
 References = Sequence[Sequence[Hashable]]  # the correct outputs for one input, at least one
 

@@ -22,7 +22,7 @@ import torch
 from torch import Tensor, nn
 
 from ..data import IGNORE_INDEX, collate
-from ..training import error_rate
+from ._edit_distance import error_rate
 from ._frame_encoder import FrameConfig, FrameEncoder
 
 

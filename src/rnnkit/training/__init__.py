@@ -16,7 +16,6 @@ from ._checkpoint import (
 )
 from ._config import LR_SCHEDULES, MONITORS, OPTIMIZERS, STOP_RULES, TrainConfig, resolve_device
 from ._early_stopping import Decision, EarlyStopping
-from ._edit_distance import edit_distance, error_rate
 from ._fit import FitResult, TrainingError, fit
 from ._metrics import (
     IGNORE_INDEX,
@@ -58,8 +57,6 @@ __all__ = [
     "count_correct",
     "cross_entropy",
     "detach_state",
-    "edit_distance",
-    "error_rate",
     "epoch_batches",
     "evaluate",
     "fit",
