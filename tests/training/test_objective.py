@@ -59,3 +59,32 @@ def test_a_plain_loss_function_is_still_scored_by_argmax_accuracy():
     model = StatefulLSTM(input_size=2, classes=4, per_step=False)
     plain, wrapped = evaluate(model, [(x, lengths, y)]), evaluate(model, [(x, lengths, y)], cross_entropy)
     assert plain.loss == pytest.approx(wrapped.loss) and len(plain.y_pred) == 4
+
+
+class CopyDecoder(torch.nn.Module):
+    """Predicts each target token from the previous one (the decoder input) and the source's mean."""
+
+    def __init__(self, vocab=5):
+        super().__init__()
+        self.embed = torch.nn.Embedding(vocab, 8)
+        self.head = torch.nn.Linear(16, vocab)
+        self.calls = []
+
+    def forward(self, src, src_lengths, decoder_input):
+        self.calls.append(decoder_input)
+        context = self.embed(src).mean(1, keepdim=True).expand(-1, decoder_input.shape[1], -1)  # (B, T, 8)
+        return self.head(torch.cat([self.embed(decoder_input), context], dim=-1))  # (B, T, V)
+
+
+def test_a_fourth_batch_element_reaches_the_model_as_the_decoder_input():
+    src = torch.tensor([[1, 2, 3], [4, 3, 0]])
+    target = torch.tensor([[2, 3, 4], [1, 4, IGNORE_INDEX]])
+    decoder_input = torch.tensor([[0, 2, 3], [0, 1, 4]])  # start symbol 0, then the previous targets
+    batch = (src, torch.tensor([3, 2]), target, decoder_input)
+    torch.manual_seed(0)
+    model = CopyDecoder()
+    fit(model, [batch], TrainConfig(epochs=80, lr=0.05, lr_schedule="none"), progress=False)
+    assert all(torch.equal(call, decoder_input) for call in model.calls)
+    assert evaluate(model, [batch]).accuracy == 1.0  # 5 valid targets, each predicted from its input
+    with pytest.raises(ValueError, match="truncated BPTT and carried state"):
+        fit(model, [batch], TrainConfig(epochs=1, carry_state=True), progress=False)

@@ -182,17 +182,20 @@ def _train_epoch(
     loss_sum, correct_sum, valid_sum = 0.0, 0, 0
     state = None  # with carry_state: the final state of the previous batch, detached
     for index, batch in enumerate(batches, start=1):
-        x, lengths, y = unpack_batch(batch, device)
+        x, lengths, y, extra = unpack_batch(batch, device)
         if config.time_mask:
             x = time_mask(x, lengths, config.time_mask)
         optimizer.zero_grad(set_to_none=True)
+        if (config.tbptt is not None or config.carry_state) and extra:
+            raise ValueError("truncated BPTT and carried state are for one sequence per row, not encoder-decoder "
+                             "batches (x, lengths, y, decoder_input)")
         if config.tbptt is not None:
             stats = tbptt_step(model, x, lengths, y, loss_fn, config.tbptt)
         elif config.carry_state:
             stats, state = bptt_step(model, x, lengths, y, loss_fn, state=state, return_state=True)
             state = detach_state(state)  # the truncation: the next window's gradient stops here
         else:
-            stats = bptt_step(model, x, lengths, y, loss_fn)
+            stats = bptt_step(model, x, lengths, y, loss_fn, inputs=extra)
         if not math.isfinite(stats.loss):
             raise TrainingError(
                 f"loss is {stats.loss} at epoch {epoch}, batch {index}: training diverged. "

@@ -116,11 +116,11 @@ def evaluate(
     state = None
     try:
         for batch in batches:
-            x, lengths, y = unpack_batch(batch, device)
+            x, lengths, y, extra = unpack_batch(batch, device)
             if carry_state:
                 logits, state = model(x, lengths, state=state, return_state=True)
             else:
-                logits = model(x, lengths)
+                logits = model(x, lengths, *extra)
             correct, valid = objective.count(logits, y, lengths)
             if valid == 0:
                 continue

@@ -52,19 +52,20 @@ class StepStats(NamedTuple):
 
 
 def bptt_step(model: torch.nn.Module, x: torch.Tensor, lengths: torch.Tensor, y: torch.Tensor,
-              loss_fn: LossFn | Objective, state: Any = None,
-              return_state: bool = False) -> StepStats | tuple[StepStats, Any]:
+              loss_fn: LossFn | Objective, state: Any = None, return_state: bool = False,
+              inputs: tuple = ()) -> StepStats | tuple[StepStats, Any]:
     """Full BPTT: one forward over the whole batch, one backward through every step.
 
     With ``return_state`` the model is called statefully (from ``state``, None for zeros) and
-    its final state comes back too, for the caller to carry into the next batch.
+    its final state comes back too, for the caller to carry into the next batch. ``inputs``
+    are further arguments of the model (an encoder-decoder's decoder input).
     """
     _valid_targets(y)
     objective = as_objective(loss_fn)
     if return_state:
         logits, state = model(x, lengths, state=state, return_state=True)
     else:
-        logits = model(x, lengths)
+        logits = model(x, lengths, *inputs)
     loss = objective.loss(logits, y, lengths)
     loss.backward()
     correct, valid = objective.count(logits.detach(), y, lengths)
