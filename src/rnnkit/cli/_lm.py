@@ -97,7 +97,7 @@ def load_corpus(config: LMDataConfig) -> Corpus:
     else:
         raise data.DataError(f"{source}: no such file, and not a bundled text (shakespeare, census-names)")
     if config.is_per_line:
-        items = [line.strip() for line in text.split("\n") if line.strip()]
+        items = _items(text)
         parts = data.split_items(items, config.validation_fraction, config.test_fraction, config.seed)
         if min(len(parts.train), len(parts.validation), len(parts.test)) == 0:
             raise data.DataError(f"{source}: {len(set(items))} distinct line(s) are too few to split into "
@@ -124,7 +124,7 @@ def whole_corpus(source: str, per_line: bool, vocabulary: data.Vocabulary) -> Co
     """All of a text file as the test part, in a trained model's vocabulary (to score other text)."""
     text = data.read_text_file(source)
     if per_line:
-        items = [line.strip() for line in text.split("\n") if line.strip()]
+        items = _items(text)
         parts = data.TextParts([], [], items)
         vocabulary.encode("".join(items), where=source)
     else:
@@ -328,6 +328,11 @@ def _sample(model: CharLM, corpus: Corpus, seed: int) -> str:
 def _name(model: CharLM, corpus: Corpus, seed: int, longest: int = 40) -> str:
     """One name sampled at temperature 1 (the model as trained, which is what novelty is about)."""
     return "".join(stream_text(model, corpus.vocabulary, data.END, longest, 1.0, None, seed, stop_at_end=True))
+
+
+def _items(text: str) -> list[str]:
+    """The non-empty lines of a line-per-item text, stripped."""
+    return [line.strip() for line in text.split("\n") if line.strip()]
 
 
 def _characters(part: str | list[str], per_line: bool) -> int:
