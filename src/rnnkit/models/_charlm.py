@@ -11,7 +11,6 @@ generated from by feeding each sampled character back in (``rnnkit.models.sample
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,11 +18,12 @@ import torch
 from torch import Tensor, nn
 
 from ..cells import LSTMState
+from ._settings import ModelSettings
 from ._stack import CELLS, RecurrentStack
 
 
 @dataclass(frozen=True)
-class CharLMConfig:
+class CharLMConfig(ModelSettings):
     """Everything that defines a CharLM; saved as JSON beside its weights."""
 
     vocab_size: int  # V, characters the model reads and predicts
@@ -41,8 +41,7 @@ class CharLMConfig:
     impl: str = "auto"  # "auto", "kernel" or "reference"
 
     def __post_init__(self) -> None:
-        _check_types(self)
-        object.__setattr__(self, "hidden", tuple(self.hidden))
+        self.check_types()
         if self.cell not in CELLS:
             raise ValueError(f"cell must be one of {CELLS}, got {self.cell!r}")
         if self.vocab_size < 2:
@@ -57,17 +56,6 @@ class CharLMConfig:
             raise ValueError(f"proj_size must be smaller than every hidden width {list(self.hidden)}, "
                              f"got {self.proj_size}")
 
-    def to_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "hidden": list(self.hidden)}
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> CharLMConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown model setting(s) {unknown}; known: {sorted(known)}")
-        return cls(**values)
-
     @property
     def architecture(self) -> str:
         """Short name of the shape and variant, e.g. "512-512 emb64", "256 peephole proj128 layernorm"."""
@@ -79,21 +67,6 @@ class CharLMConfig:
         words += [f"zoneout{self.zoneout:g}"] if self.zoneout else []
         words += ["cho"] if self.cell == "gru" and not self.reset_after else []
         return " ".join(words)
-
-
-def _check_types(config: CharLMConfig) -> None:
-    """Settings often come from JSON: a wrong type is a clear error, not a crash deep inside torch."""
-    for field in dataclasses.fields(config):
-        value = getattr(config, field.name)
-        if field.name == "hidden":
-            ok = isinstance(value, (list, tuple)) and all(isinstance(h, int) and not isinstance(h, bool) for h in value)
-            expected = "a list of whole numbers, e.g. [512, 512]"
-        else:
-            kind = {"int": int, "float": (int, float), "bool": bool, "str": str}[field.type]
-            ok = isinstance(value, kind) and (field.type == "bool" or not isinstance(value, bool))
-            expected = field.type
-        if not ok:
-            raise ValueError(f"{field.name}={value!r}: expected {expected}")
 
 
 class CharLM(nn.Module):

@@ -1,7 +1,6 @@
 """Many-to-one: a recurrent stack read out by a pooling and a linear layer (a sequence classifier)."""
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,11 +9,12 @@ from torch import Tensor, nn
 
 from ..cells import LSTMState
 from ._pooling import POOLINGS, AttentionPooling, max_pool, mean_pool
+from ._settings import ModelSettings
 from ._stack import CELLS, RecurrentStack
 
 
 @dataclass(frozen=True)
-class ClassifierConfig:
+class ClassifierConfig(ModelSettings):
     """Everything that defines a SequenceClassifier; saved as JSON beside its weights."""
 
     input_size: int  # features per time step (F)
@@ -34,8 +34,7 @@ class ClassifierConfig:
     impl: str = "auto"  # "auto", "kernel" or "reference"
 
     def __post_init__(self) -> None:
-        _check_types(self)
-        object.__setattr__(self, "hidden", tuple(self.hidden))
+        self.check_types()
         if self.cell not in CELLS:
             raise ValueError(f"cell must be one of {CELLS}, got {self.cell!r}")
         if self.pooling not in POOLINGS:
@@ -50,17 +49,6 @@ class ClassifierConfig:
             raise ValueError(f"proj_size must be smaller than every hidden width {list(self.hidden)}, "
                              f"got {self.proj_size}")
 
-    def to_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "hidden": list(self.hidden)}
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "ClassifierConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown model setting(s) {unknown}; known: {sorted(known)}")
-        return cls(**values)
-
     @property
     def architecture(self) -> str:
         """Short name of the shape and variant, e.g. "64-32-32", "bi-64-64 attention", "64 peephole proj32"."""
@@ -71,21 +59,6 @@ class ClassifierConfig:
         words += ["cho"] if self.cell == "gru" and not self.reset_after else []
         words += [self.pooling] if self.pooling != "last" else []
         return " ".join(words)
-
-
-def _check_types(config: ClassifierConfig) -> None:
-    """Settings often come from JSON: a wrong type is a clear error, not a crash deep inside torch."""
-    for field in dataclasses.fields(config):
-        value = getattr(config, field.name)
-        if field.name == "hidden":
-            ok = isinstance(value, (list, tuple)) and all(isinstance(h, int) and not isinstance(h, bool) for h in value)
-            expected = "a list of whole numbers, e.g. [64, 32]"
-        else:
-            kind = {"int": int, "float": (int, float), "bool": bool, "str": str}[field.type]
-            ok = isinstance(value, kind) and (field.type == "bool" or not isinstance(value, bool))
-            expected = field.type
-        if not ok:
-            raise ValueError(f"{field.name}={value!r}: expected {expected}")
 
 
 class SequenceClassifier(nn.Module):

@@ -6,19 +6,17 @@ comes after it as much as on what came before (the end of a spoken digit tells w
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from ._classifier import _check_types
+from ._settings import ModelSettings
 from ._stack import CELLS, RecurrentStack
 
 
 @dataclass(frozen=True)
-class FrameConfig:
+class FrameConfig(ModelSettings):
     """Everything that defines a frame-level model; saved as JSON beside its weights."""
 
     input_size: int  # features per frame (F)
@@ -35,8 +33,7 @@ class FrameConfig:
     impl: str = "auto"  # "auto", "kernel" or "reference"
 
     def __post_init__(self) -> None:
-        _check_types(self)
-        object.__setattr__(self, "hidden", tuple(self.hidden))
+        self.check_types()
         if self.cell not in CELLS:
             raise ValueError(f"cell must be one of {CELLS}, got {self.cell!r}")
         if self.num_classes < 1:
@@ -47,17 +44,6 @@ class FrameConfig:
             raise ValueError(f"hidden must be one or more positive widths, got {list(self.hidden)}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "hidden": list(self.hidden)}
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "FrameConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown model setting(s) {unknown}; known: {sorted(known)}")
-        return cls(**values)
 
 
 class FrameEncoder(nn.Module):
