@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
     infos = list_datasets()
     for info in infos:
         table.add_row(info.name, info.kind, f"{info.count:,} {info.unit}", _or_dash(info.classes),
-                      _or_dash(info.features), f"{info.size_bytes / 1024:,.0f} KiB")
+                      _or_dash(info.features), f"{info.size_bytes / 1024:,.0f} KiB" if info.size_bytes else "made")
     console = Console()
     console.print(table)
     for info in infos:

@@ -23,8 +23,8 @@ BUNDLED_DIR = Path(__file__).parent / "bundled"
 
 @dataclass(frozen=True)
 class _Entry:
-    kind: str  # "classification", "text", "pronunciations" or "names"
-    filename: str  # in BUNDLED_DIR
+    kind: str  # "classification", "label strings", "text", "pronunciations" or "names"
+    filename: str  # in BUNDLED_DIR (for "label strings", the clips they are made from)
     source: str  # source and licence, short
     description: str
     # Training augmentation that suits the features: SpecAugment's time masking for spectral
@@ -51,11 +51,22 @@ _ENTRIES = {
         "Multi_Models_1..4 shape mixes demos from several starting regions, so a held-out demo "
         "may follow a branch no training demo took.",
     ),
+    "fsdd-strings": _Entry(
+        "label strings", "fsdd_digits.npz",
+        "made from the Free Spoken Digit Dataset clips (fsdd-digits), CC BY-SA 4.0",
+        "Connected digit strings for CTC and tagging: 1 to 7 fsdd-digits clips joined end to end "
+        "(their own short silences between digits), each string with its digit labels and a digit per "
+        "frame. 6,000 training strings from the training clips only, 1,000 test strings from the test "
+        "clips only (seeded, rnnkit.data.load_fsdd_strings); speakers occur in both parts, as the clips "
+        "carry no speaker ids.",
+    ),
     "shakespeare": _Entry(
         "text", "shakespeare.txt.gz",
         "Shakespeare via Project Gutenberg, public domain; packaged by Open Knowledge Foundation",
         "Seven tragedies (Hamlet, King Lear, Macbeth, Othello, Romeo and Juliet, Julius Caesar, "
-        "Antony and Cleopatra), modern spelling, ~1.0 M characters, for character language models.",
+        "Antony and Cleopatra), modern spelling, ~1.0 M characters, for character language models. "
+        "rnnkit train --task lm tests on the last 10 % (the end of Antony and Cleopatra), validates on "
+        "the 5 % before it and trains on the rest.",
     ),
     "census-names": _Entry(
         "names", "census_names.txt.gz",
@@ -77,12 +88,12 @@ class DatasetInfo:
     """One bundled data set, as `rnnkit datasets` lists it."""
 
     name: str
-    kind: str  # "classification", "text", "pronunciations" or "names"
+    kind: str  # "classification", "label strings", "text", "pronunciations" or "names"
     count: int  # how many `unit`s it holds
     unit: str  # "sequences", "characters", "entries" or "names"
     classes: int | None  # classification only
     features: int | None  # per time step, classification only
-    size_bytes: int  # of the bundled file
+    size_bytes: int  # of the bundled file; 0 for a set made from another's file
     source: str  # source and licence, short
     description: str
 
@@ -98,7 +109,7 @@ def is_bundled(name: str) -> bool:
 
 
 def dataset_kind(name: str) -> str:
-    """"classification", "text", "pronunciations" or "names": what a bundled data set holds."""
+    """"classification", "label strings", "text", "pronunciations" or "names": what a bundled set holds."""
     return _entry(name)[1].kind
 
 
@@ -126,7 +137,7 @@ def load_dataset(name: str) -> DataSplits:
     name, entry = _entry(name)
     if entry.kind != "classification":
         loader = {"text": "load_text", "pronunciations": "load_pronunciations",
-                  "names": "load_names"}[entry.kind]
+                  "names": "load_names", "label strings": "load_fsdd_strings"}[entry.kind]
         raise DataError(f"{name!r} is a {entry.kind} data set, not sequences with class labels; "
                         f"load it with rnnkit.data.{loader}()")
     path = BUNDLED_DIR / entry.filename
@@ -196,11 +207,17 @@ def _info(name: str) -> DatasetInfo:
         with np.load(path, allow_pickle=False) as npz:
             count, unit = len(npz["lengths"]), "sequences"
             classes, features = len(npz["class_names"]), int(npz["X"].shape[1])
+    elif entry.kind == "label strings":
+        from rnnkit.data._digit_strings import FSDD_STRINGS_TEST, FSDD_STRINGS_TRAIN  # it imports this module
+        with np.load(path, allow_pickle=False) as npz:
+            classes, features = len(npz["class_names"]), int(npz["X"].shape[1])
+        count, unit = FSDD_STRINGS_TRAIN + FSDD_STRINGS_TEST, "strings"
     elif entry.kind == "text":
         count, unit = len(_read_text(entry.filename)), "characters"
     elif entry.kind == "pronunciations":
         count, unit = len(_read_text(entry.filename).splitlines()), "entries"
     else:
         count, unit = len(_read_text(entry.filename).splitlines()), "names"
-    return DatasetInfo(name, entry.kind, count, unit, classes, features, path.stat().st_size,
+    size = 0 if entry.kind == "label strings" else path.stat().st_size
+    return DatasetInfo(name, entry.kind, count, unit, classes, features, size,
                        entry.source, entry.description)
