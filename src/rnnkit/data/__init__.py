@@ -20,6 +20,7 @@ from rnnkit.data._dataset import DataSplits, SequenceDataset, align_classes
 from rnnkit.data._digit_strings import LabelledStrings, load_fsdd_strings, make_digit_strings
 from rnnkit.data._errors import DataError
 from rnnkit.data._folder import read_folder, read_sample_file, write_folder
+from rnnkit.data._label_sequences import has_frame_labels, read_label_sequences
 from rnnkit.data._load import load
 from rnnkit.data._npz import read_npz, write_npz
 from rnnkit.data._pairs import (
@@ -68,6 +69,8 @@ __all__ = [
     "LabelledStrings",
     "load_fsdd_strings",
     "make_digit_strings",
+    "has_frame_labels",
+    "read_label_sequences",
     "END",
     "IGNORE_INDEX",
     "TextParts",

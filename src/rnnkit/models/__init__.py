@@ -3,7 +3,7 @@ their decoders and the error rates they are scored by."""
 from ._charlm import CharLM, CharLMConfig
 from ._classifier import ClassifierConfig, SequenceClassifier
 from ._edit_distance import edit_distance, error_rate
-from ._ctc import CTCBatch, CTCConfig, CTCModel, collate_ctc, ctc_loss, ctc_metrics, min_frames, transcribe
+from ._ctc import CTCBatch, CTCConfig, CTCModel, CTCObjective, collate_ctc, ctc_loss, ctc_metrics, min_frames, transcribe
 from ._ctc_decode import BLANK, Hypothesis, ctc_beam_decode, ctc_beam_hypotheses, ctc_greedy_decode, ctc_prefix_beam_search
 from ._frame_encoder import FrameConfig, FrameEncoder
 from ._sampling import generate, next_token
@@ -20,7 +20,7 @@ from ._tagger import (Segment, SequenceTagger, TaggedBatch, TaggerConfig, collat
 
 __all__ = ["CharLM", "CharLMConfig", "edit_distance", "error_rate", "generate", "next_token", "ClassifierConfig", "SequenceClassifier", "AttentionPooling", "RecurrentStack", "make_layer",
            "POOLINGS", "CELLS", "mean_pool", "max_pool"]
-__all__ += ["CTCBatch", "CTCConfig", "CTCModel", "collate_ctc", "ctc_loss", "ctc_metrics", "min_frames", "transcribe",
+__all__ += ["CTCBatch", "CTCConfig", "CTCModel", "CTCObjective", "collate_ctc", "ctc_loss", "ctc_metrics", "min_frames", "transcribe",
             "BLANK", "Hypothesis", "ctc_beam_decode", "ctc_beam_hypotheses", "ctc_greedy_decode",
             "ctc_prefix_beam_search", "FrameConfig", "FrameEncoder", "Segment", "SequenceTagger", "TaggedBatch",
             "TaggerConfig", "collate_tagged", "frames_to_segments", "segment_error_floor", "tag", "tagger_metrics"]

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..data import collate
+from ..data import IGNORE_INDEX, collate
 from ._edit_distance import error_rate
 from ._ctc_decode import BLANK, ctc_beam_decode, ctc_greedy_decode
 from ._frame_encoder import FrameConfig, FrameEncoder
@@ -127,6 +127,26 @@ def transcribe(model: CTCModel, sequences: Sequence[np.ndarray], beam: int = 1,
         for i, labels in zip(index, model.decode(x.to(parameter.device, parameter.dtype), lengths, beam)):
             decoded[i] = labels
     return decoded
+
+
+class CTCObjective:
+    """CTC as an ``Objective`` of ``rnnkit.training.fit``: a CTCModel trains on plain label-string batches.
+
+    Batches are ``(x (B, T, F), lengths (B,), y (B, L))`` with ``y`` the class indices of each
+    sequence's labels, padded with ``IGNORE_INDEX`` (-100). ``loss`` is (C2), nats per string;
+    ``count`` calls a string correct when best-path decoding reads it exactly, so ``fit``'s
+    "accuracy" is the string accuracy (greedy) and every string weighs one in epoch means.
+    """
+
+    def loss(self, output: Tensor, y: Tensor, lengths: Tensor) -> Tensor:
+        valid = y != IGNORE_INDEX  # (B, L)
+        targets = torch.where(valid, y + 1, torch.full_like(y, BLANK))  # (B, L) label -> output index
+        return ctc_loss(output, lengths, targets, valid.sum(dim=1))
+
+    def count(self, output: Tensor, y: Tensor, lengths: Tensor) -> tuple[int, int]:
+        decoded = ctc_greedy_decode(output.detach(), lengths)
+        references = [[k + 1 for k in row if k != IGNORE_INDEX] for row in y.tolist()]
+        return sum(d == r for d, r in zip(decoded, references)), len(references)
 
 
 def ctc_metrics(references: Sequence[Sequence[int]], hypotheses: Sequence[Sequence[int]]) -> dict[str, float]:
