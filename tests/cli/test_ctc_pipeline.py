@@ -15,15 +15,6 @@ SMALL = CTCDataConfig(train_count=300, test_count=100, validation_count=40)
 RUN_FILES = ("config.json", "metrics.json", "model.safetensors", "curves.png", "posteriors.png", "report.html")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread_for_the_module():
-    """The module's runs are set up before the per-test one_thread fixture: one thread for them too."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def strings():
     return load_string_data(SMALL)
