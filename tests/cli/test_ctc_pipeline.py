@@ -3,7 +3,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from rnnkit import data, training
 from rnnkit.cli._ctc import (CTCDataConfig, evaluate_run, label_string, load_ctc_run, load_string_data,
