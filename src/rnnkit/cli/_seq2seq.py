@@ -10,7 +10,9 @@ Training is `rnnkit.training.fit` on batches ``(src, src_lengths, tgt_out, tgt_i
 reads ``<s> y_1 .. y_n`` (full teacher forcing, so the decoder runs as one fused sequence) and is
 scored by cross-entropy on ``y_1 .. y_n </s>``. After every epoch the validation words are
 decoded greedily and their phoneme and word error rates (PER, WER, against the closest of each
-word's pronunciations) join the history.
+word's pronunciations) join the history. Scheduled sampling (``teacher_forcing < 1``) is not
+offered here: it needs the decoder stepped one token at a time in training, slower than the fused
+whole-sequence decoder that full teacher forcing allows, and the time is better spent on epochs.
 
 The run directory holds ``config.json`` (settings and both vocabularies), ``metrics.json``
 (``test_per``, ``test_wer`` greedy and ``test_per_beam``, ``test_wer_beam`` by beam search over
@@ -399,7 +401,11 @@ def evaluate_run(saved: SavedSeq2Seq, source: str, beam: int = 1) -> dict[str, A
         raise ValueError(f"beam must be at least 1, got {beam}")
     if source == saved.data.source or (source == "cmudict" and not Path(source).exists()):
         config = saved.data if source == saved.data.source else Seq2SeqDataConfig(keep_stress=saved.data.keep_stress)
-        pairs, part = load_pairs(config).splits.test, "test"
+        loaded = load_pairs(config)
+        if source == saved.data.source and loaded.vocabularies != saved.vocabularies:  # another split altogether
+            raise data.DataError(f"{source}: its letters or tokens are not those the model was trained on; has "
+                                 "the file changed since?")
+        pairs, part = loaded.splits.test, "test"
     else:
         pairs, part = read_word_pairs(source), "all"
     check_words(pairs.distinct_words(), saved.vocabularies, where=str(source))
