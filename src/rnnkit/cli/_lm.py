@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from .. import __version__, data, reports, training
 from ..models import CharLM, CharLMConfig, generate

@@ -16,7 +16,7 @@ from ._study import SCALINGS, DataConfig
 # reverse direction lifts test accuracy from about 0.98 to 0.99 (closing note of issue 4).
 DEFAULT_MODEL = {f.name: f.default for f in dataclasses.fields(ClassifierConfig)
                  if f.default is not dataclasses.MISSING} | {"bidirectional": True}
-TASKS = ("classify", "lm")
+TASKS = ("classify", "lm", "ctc", "tag", "seq2seq")
 
 # Options whose default depends on the task: the parser leaves them None ("not given"), and
 # with_task_defaults fills in the task's value, so a user's explicit choice is never overwritten.
@@ -33,11 +33,30 @@ TASK_DEFAULTS: dict[str, dict[str, Any]] = {
         "hidden": [512, 512], "dropout": 0.0, "test_fraction": 0.1, "validation_fraction": 0.05,
         "lr": 2e-3, "clip_norm": 1.0, "window": 100, "embedding": 64, "layer_norm": False, "zoneout": 0.0,
     },
+    # CTC and the frame tagger on fsdd-strings (cli/_ctc.py says why): a 2 x 128 bidirectional LSTM,
+    # Adam 3e-3 annealed by a cosine schedule over 20 epochs, time masking of up to 8 frames.
+    "ctc": {
+        "hidden": [128, 128], "dropout": 0.2, "bidirectional": True, "scaling": "standard", "test_fraction": 0.15,
+        "time_mask": 8, "lr": 3e-3, "clip_norm": TrainConfig.clip_norm,
+    },
 }
+TASK_DEFAULTS["tag"] = TASK_DEFAULTS["ctc"]
+# Grapheme-to-phoneme (cli/_seq2seq.py says why): the peer's size (bi-LSTM 256 encoder, LSTM 256
+# decoder, Luong "general" attention), Adam 3e-3 annealed per batch, batches of 128.
+TASK_DEFAULTS["seq2seq"] = {
+    "hidden": [256], "dropout": 0.2, "bidirectional": True, "embedding": 64, "test_fraction": 0.1,
+    "validation_fraction": 0.05, "lr": 3e-3, "clip_norm": 5.0, "attention": "general", "decoder_cell": "lstm",
+    "decoder_hidden": 256, "keep_stress": False,
+}
+STRING_TASKS = ("ctc", "tag")  # label strings of fsdd-strings or the user's own
 # Options that mean something for some tasks only; given for another task, they are an error.
-TASK_ONLY = {"pooling": ("classify",), "bidirectional": ("classify",), "scaling": ("classify",),
-             "time_mask": ("classify",), "tbptt": ("classify",), "window": ("lm",), "embedding": ("lm",),
-             "per_line": ("lm",), "layer_norm": ("lm",), "zoneout": ("lm",)}
+TASK_ONLY = {"pooling": ("classify",), "bidirectional": ("classify", *STRING_TASKS, "seq2seq"),
+             "scaling": ("classify", *STRING_TASKS), "time_mask": ("classify", *STRING_TASKS),
+             "tbptt": ("classify",), "validation_fraction": ("classify", "lm", "seq2seq"), "window": ("lm",),
+             "embedding": ("lm", "seq2seq"), "per_line": ("lm",), "layer_norm": ("lm",), "zoneout": ("lm",),
+             "peephole": ("classify", "lm", *STRING_TASKS), "proj_size": ("classify", "lm", *STRING_TASKS),
+             "attention": ("seq2seq",), "decoder_cell": ("seq2seq",), "decoder_hidden": ("seq2seq",),
+             "keep_stress": ("seq2seq",)}
 
 
 def check_task_options(args: argparse.Namespace, task: str) -> None:
@@ -144,8 +163,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                             "max over valid steps, or learned 'attention' (default: attention)")
     group.add_argument("--nonlinearity", choices=("tanh", "relu"), default="tanh",
                        help="rnn cell only: activation (default: %(default)s)")
-    group.add_argument("--peephole", action="store_true", help="lstm only: peephole connections from the cell state")
-    group.add_argument("--proj-size", type=int, default=0, metavar="P",
+    group.add_argument("--peephole", action="store_true", default=None,
+                       help="lstm only: peephole connections from the cell state")
+    group.add_argument("--proj-size", type=int, default=None, metavar="P",
                        help="lstm only: recurrent projection to P units (LSTMP); 0 for none (default: 0)")
     group.add_argument("--gru-form", choices=("torch", "cho"), default="torch",
                        help="gru only: torch's form (reset applied after W_hn h) or Cho et al.'s original "
@@ -212,7 +232,7 @@ def model_settings(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "cell": args.cell, "hidden": list(args.hidden), "dropout": args.dropout,
         "bidirectional": args.bidirectional, "pooling": args.pooling, "nonlinearity": args.nonlinearity,
-        "peephole": args.peephole, "proj_size": args.proj_size, "reset_after": args.gru_form == "torch",
+        "peephole": bool(args.peephole), "proj_size": args.proj_size or 0, "reset_after": args.gru_form == "torch",
         "init": args.init,
     }
 
@@ -268,7 +288,7 @@ def lm_model_settings(args: argparse.Namespace) -> dict[str, Any]:
     args = with_task_defaults(args, "lm")
     return {
         "cell": args.cell, "hidden": list(args.hidden), "embedding": args.embedding, "dropout": args.dropout,
-        "nonlinearity": args.nonlinearity, "peephole": args.peephole, "proj_size": args.proj_size,
+        "nonlinearity": args.nonlinearity, "peephole": bool(args.peephole), "proj_size": args.proj_size or 0,
         "layer_norm": bool(args.layer_norm), "zoneout": args.zoneout, "reset_after": args.gru_form == "torch",
         "init": args.init,
     }
@@ -296,4 +316,69 @@ def lm_train_config(args: argparse.Namespace, batches_per_epoch: int, per_line: 
         carry_state=not per_line, lr_per_batch=args.lr_schedule == "cosine", restore_best=True,
         patience=args.patience or None, min_delta=args.min_delta, stop_rule=args.stop_rule,
         lr_schedule=args.lr_schedule, seed=args.seed, device=args.device,
+    )
+
+
+# --- CTC and frame tagging (train --task ctc | tag) -----------------------------------------
+STRING_EPOCHS = 20  # --epochs auto: about 10 minutes on fsdd-strings on 2 cores (cli/_ctc.py)
+STRING_BATCH_SIZE = 32
+
+
+def string_model_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The CTC model's or tagger's settings (a FrameConfig's) from the model options."""
+    args = with_task_defaults(args, args.task)
+    return {
+        "cell": args.cell, "hidden": list(args.hidden), "dropout": args.dropout, "bidirectional": args.bidirectional,
+        "nonlinearity": args.nonlinearity, "peephole": bool(args.peephole), "proj_size": args.proj_size or 0,
+        "reset_after": args.gru_form == "torch", "init": args.init,
+    }
+
+
+def string_train_config(args: argparse.Namespace) -> TrainConfig:
+    """Training settings of --task ctc or tag, 'auto' resolved to the defaults above."""
+    args = with_task_defaults(args, args.task)
+    time_mask = TASK_DEFAULTS["ctc"]["time_mask"] if args.time_mask == "auto" else args.time_mask
+    return TrainConfig(
+        epochs=STRING_EPOCHS if args.epochs == "auto" else args.epochs,
+        batch_size=STRING_BATCH_SIZE if args.batch_size == "auto" else args.batch_size, time_mask=time_mask,
+        optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay,
+        clip_norm=args.clip_norm or None, clip_value=args.clip_value, patience=args.patience or None,
+        min_delta=args.min_delta, stop_rule=args.stop_rule, lr_schedule=args.lr_schedule, seed=args.seed,
+        device=args.device,
+    )
+
+
+# --- sequence to sequence (train --task seq2seq) --------------------------------------------
+def add_seq2seq_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("sequence to sequence (--task seq2seq)")
+    group.add_argument("--attention", choices=("additive", "dot", "general"), default=None,
+                       help="additive (Bahdanau) or multiplicative (Luong dot or general) attention "
+                            "(default: general)")
+    group.add_argument("--decoder-cell", choices=("lstm", "gru"), default=None, help="(default: lstm)")
+    group.add_argument("--decoder-hidden", type=positive_integer, default=None, metavar="H",
+                       help="width of the decoder state (default: 256)")
+    group.add_argument("--keep-stress", action="store_true", default=None,
+                       help="cmudict: keep the vowels' stress digits (69 phonemes rather than 39)")
+
+
+def seq2seq_model_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The Seq2Seq's settings from the model options (--cell and --hidden shape the encoder)."""
+    args = with_task_defaults(args, "seq2seq")
+    return {
+        "embedding": args.embedding, "encoder_cell": args.cell, "encoder_hidden": list(args.hidden),
+        "bidirectional": args.bidirectional, "decoder_cell": args.decoder_cell, "decoder_hidden": args.decoder_hidden,
+        "attention": args.attention, "dropout": args.dropout, "init": args.init,
+    }
+
+
+def seq2seq_train_config(args: argparse.Namespace, auto_epochs: int) -> TrainConfig:
+    """Training settings of --task seq2seq; 'auto' epochs are ``auto_epochs`` (a budget of training words)."""
+    args = with_task_defaults(args, "seq2seq")
+    return TrainConfig(
+        epochs=auto_epochs if args.epochs == "auto" else args.epochs,
+        batch_size=128 if args.batch_size == "auto" else args.batch_size, optimizer=args.optimizer, lr=args.lr,
+        momentum=args.momentum, weight_decay=args.weight_decay, clip_norm=args.clip_norm or None,
+        clip_value=args.clip_value, patience=args.patience or None, min_delta=args.min_delta,
+        stop_rule=args.stop_rule, lr_schedule=args.lr_schedule, lr_per_batch=args.lr_schedule == "cosine",
+        seed=args.seed, device=args.device,
     )

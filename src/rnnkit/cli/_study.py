@@ -181,7 +181,8 @@ def run_task(directory: str | Path) -> str:
 
 def describe_task(task: str) -> str:
     """'a language model (--task lm)' and the like, for messages."""
-    names = {"classify": "a sequence classifier", "lm": "a language model"}
+    names = {"classify": "a sequence classifier", "lm": "a language model", "ctc": "a CTC model",
+             "tag": "a frame tagger", "seq2seq": "an encoder-decoder"}
     return f"{names.get(task, 'a model')} (--task {task})"
 
 

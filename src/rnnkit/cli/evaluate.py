@@ -8,7 +8,13 @@ from rich.console import Console
 
 from .. import data, reports, training
 from ..data import DataError
+from ._ctc import evaluate_run as ctc_evaluate_run
+from ._ctc import load_ctc_run
 from ._lm import load_corpus, load_lm_run, nats_per_char, whole_corpus
+from ._options import positive_integer
+from ._seq2seq import evaluate_run as seq2seq_evaluate_run
+from ._seq2seq import load_seq2seq_run
+from ._tag import load_tag_run
 from ._study import EVAL_BATCH_SIZE, load_run, prepare_data, run_task
 
 DESCRIPTION = """Evaluate a trained model (a directory written by 'rnnkit train') on a data set.
@@ -18,19 +24,30 @@ seed, the scaler fitted then), so the figure matches metrics.json. On other data
 and features), its own test split is scored if it has one, else all of it.
 
 A language model is scored in nats and bits per character: on its training source, the held-out
-test text (or --split train / all); on another text file, all of it."""
+test text (or --split train / all); on another text file, all of it. A CTC model: label error
+rate and string accuracy (greedy and beam); a tagger: frame accuracy and segment error rate; an
+encoder-decoder: phoneme (token) and word error rate."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, metavar="DIR", help="run directory written by 'rnnkit train'")
     parser.add_argument("--data", required=True, metavar="PATH|NAME", help="data set, as for 'rnnkit train'")
     parser.add_argument("--split", choices=("test", "train", "all"), default="test",
-                        help="on the training data: which part to score (default: %(default)s)")
+                        help="classify, lm: on the training data, which part to score (default: %(default)s)")
+    parser.add_argument("--beam", type=positive_integer, default=1, metavar="N",
+                        help="seq2seq: beam search of width N rather than greedy decoding (default: 1); a CTC "
+                             "model is scored both ways")
 
 
 def run(args: argparse.Namespace) -> int:
-    if run_task(args.model) == "lm":
+    task = run_task(args.model)
+    if task == "lm":
         return _evaluate_language_model(args)
+    if task in ("ctc", "tag"):
+        saved = (load_ctc_run if task == "ctc" else load_tag_run)(args.model)
+        return _print_figures(args, ctc_evaluate_run(saved, args.data))
+    if task == "seq2seq":
+        return _print_figures(args, seq2seq_evaluate_run(load_seq2seq_run(args.model), args.data, beam=args.beam))
     saved = load_run(args.model)
     parts = _parts(args, saved)
     parts = [data.align_classes(part, saved.class_names, args.data) for part in parts]
@@ -75,4 +92,15 @@ def _evaluate_language_model(args: argparse.Namespace) -> int:
     nats = sum(nats_per_char(saved.model, corpus, part) * len(part) for part in chosen) / characters
     Console().print(f"{split}: {nats:.4f} nats per character ({nats / math.log(2):.4f} bits) on "
                     f"{characters:,} {'names' if corpus.per_line else 'characters'} of {corpus.name}")
+    return 0
+
+
+def _print_figures(args: argparse.Namespace, figures: dict) -> int:
+    """The scalar figures of a CTC, tagger or seq2seq evaluation, one per line."""
+    console = Console()
+    for name, value in figures.items():
+        if isinstance(value, float):
+            console.print(f"{name}: {value:.4f}")
+        elif isinstance(value, (int, str)):
+            console.print(f"{name}: {value}")
     return 0

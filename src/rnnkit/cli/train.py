@@ -5,16 +5,24 @@ import argparse
 
 from rich.console import Console
 
+from ._ctc import CTCDataConfig, train_ctc_run
 from ._lm import LMDataConfig, batches_per_epoch, load_corpus, train_lm_run
 from ._options import (TASKS, add_data_arguments, add_lm_arguments, add_model_arguments, add_training_arguments,
                        check_task_options, data_config, lm_batch_size, lm_model_settings, lm_train_config,
-                       model_settings, train_config, with_task_defaults)
+                       model_settings, seq2seq_model_settings, seq2seq_train_config, string_model_settings,
+                       string_train_config, train_config, with_task_defaults, add_seq2seq_arguments)
+from ._seq2seq import Seq2SeqDataConfig, default_epochs, load_pairs, train_seq2seq_run
+from ._tag import train_tag_run
 from ._study import prepare_data, train_run
 
 DESCRIPTION = """Train a recurrent model on a bundled data set or your own files.
 
 --task classify (the default): a sequence classifier (many-to-one).
 --task lm: a character language model (one-to-many) on a text; sample from it with 'rnnkit generate'.
+--task ctc: label strings from unsegmented frames (CTC), e.g. spoken digit strings (fsdd-strings).
+--task tag: a label for every frame (many-to-many), decoded into segments.
+--task seq2seq: an encoder-decoder with attention from one token sequence to another
+  (grapheme-to-phoneme on cmudict, or your own pairs as a two-column TSV).
 
 DIR receives config.json (every setting), metrics.json (test figures as test_<metric>, loss per
 epoch), model.safetensors, curves.png and report.html (open it in a browser); a classifier also
@@ -26,28 +34,38 @@ EPILOG = """examples:
   rnnkit train --data ECG_TRAIN.ts --cell lstm --peephole --bidirectional --out runs/ecg
   rnnkit train --task lm --data shakespeare --out runs/shakespeare
   rnnkit train --task lm --data census-names --hidden 128 --out runs/names
-  rnnkit train --task lm --data my_book.txt --cell gru --window 200 --out runs/book"""
+  rnnkit train --task lm --data my_book.txt --cell gru --window 200 --out runs/book
+  rnnkit train --task ctc --data fsdd-strings --out runs/ctc
+  rnnkit train --task tag --data my_labelled.npz --out runs/tagger      (docs/ctc_data.md: the formats)
+  rnnkit train --task seq2seq --data cmudict --out runs/g2p
+  rnnkit train --task seq2seq --data my_pairs.tsv --attention additive --out runs/pairs"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", choices=TASKS, default="classify",
-                        help="classify: one label per sequence; lm: a character language model (default: "
-                             "%(default)s)")
+                        help="classify: one label per sequence; lm: a character language model; ctc: a label "
+                             "string per sequence, unsegmented; tag: a label per frame; seq2seq: a token sequence "
+                             "per token sequence (default: %(default)s)")
     parser.add_argument("--data", required=True, metavar="PATH|NAME",
                         help="classify: a bundled data set (see 'rnnkit datasets'), a folder of class folders "
                              "(with train/ and test/ or without), a UEA .ts file, an .npz (X, lengths, y) or a CSV "
-                             "(sequence_id, label, features...); lm: shakespeare, census-names or a UTF-8 text file")
+                             "(sequence_id, label, features...); lm: shakespeare, census-names or a UTF-8 text file; "
+                             "ctc, tag: fsdd-strings, an .npz or a folder of label sequences (docs/ctc_data.md); "
+                             "seq2seq: cmudict or a TSV of word<TAB>space-separated tokens")
     parser.add_argument("--out", required=True, metavar="DIR", help="run directory to write (created if missing)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_data_arguments(parser)
     add_model_arguments(parser)
     add_training_arguments(parser)
     add_lm_arguments(parser)
+    add_seq2seq_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     check_task_options(args, args.task)
-    return {"classify": _classify, "lm": _language_model}[args.task](with_task_defaults(args), Console(stderr=True))
+    runs = {"classify": _classify, "lm": _language_model, "ctc": _label_strings, "tag": _label_strings,
+            "seq2seq": _sequence_to_sequence}
+    return runs[args.task](with_task_defaults(args), Console(stderr=True))
 
 
 def _classify(args: argparse.Namespace, console: Console) -> int:
@@ -78,5 +96,42 @@ def _language_model(args: argparse.Namespace, console: Console) -> int:
     if "generated_new_fraction" in m:
         console.print(f"{m['generated_new_fraction']:.1%} of {m['generated_names']} generated names are new "
                       f"(not training names); {m['generated_held_out_fraction']:.1%} are held-out real names")
+    console.print(f"report: {result.directory / 'report.html'}")
+    return 0
+
+
+def _label_strings(args: argparse.Namespace, console: Console) -> int:
+    if args.scaling == "none":
+        raise ValueError(f"--scaling none: --task {args.task} scales the features with statistics of the training "
+                         "frames (standard or minmax); scaled input does no harm")
+    data = CTCDataConfig(args.data, seed=args.seed, test_fraction=args.test_fraction, scale=args.scaling)
+    run = train_ctc_run if args.task == "ctc" else train_tag_run
+    result = run(data, string_model_settings(args), string_train_config(args), args.out, progress=not args.quiet)
+    m = result.metrics
+    if args.task == "ctc":
+        console.print(f"[bold]CTC {m['cell'].upper()}[/] on {m['dataset']}: test label error rate "
+                      f"[bold]{m['test_label_error_rate']:.2%}[/] (beam {m['beam']}: {m['test_label_error_rate_beam']:.2%}), "
+                      f"string accuracy {m['test_string_accuracy']:.2%}; baseline {m['baseline_label_error_rate']:.2%} "
+                      f"after {m['epochs']} epochs ({m['seconds']:.1f} s)")
+    else:
+        console.print(f"[bold]tagger {m['cell'].upper()}[/] on {m['dataset']}: test frame accuracy "
+                      f"[bold]{m['test_frame_accuracy']:.2%}[/], segment error rate {m['test_segment_error_rate']:.2%}; "
+                      f"majority baseline {m['baseline_majority_frame_accuracy']:.2%} after {m['epochs']} epochs "
+                      f"({m['seconds']:.1f} s)")
+    console.print(f"report: {result.directory / 'report.html'}")
+    return 0
+
+
+def _sequence_to_sequence(args: argparse.Namespace, console: Console) -> int:
+    data = Seq2SeqDataConfig(args.data, keep_stress=bool(args.keep_stress), test_fraction=args.test_fraction,
+                             validation_fraction=args.validation_fraction, seed=args.seed)
+    pairs = load_pairs(data)
+    config = seq2seq_train_config(args, default_epochs(len(pairs.splits.train.words)))
+    result = train_seq2seq_run(data, seq2seq_model_settings(args), config, args.out, pairs=pairs,
+                               progress=not args.quiet)
+    m = result.metrics
+    console.print(f"[bold]seq2seq[/] on {m['dataset']}: test phoneme error rate [bold]{m['test_per']:.2%}[/], "
+                  f"word error rate [bold]{m['test_wer']:.2%}[/] (beam: {m['test_per_beam']:.2%} / "
+                  f"{m['test_wer_beam']:.2%}) after {m['epochs']} epochs ({m['seconds']:.1f} s)")
     console.print(f"report: {result.directory / 'report.html'}")
     return 0
