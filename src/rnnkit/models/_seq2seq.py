@@ -26,7 +26,6 @@ the loss skips it. Decoding never emits `PAD` or `<s>`.
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -37,13 +36,14 @@ from torch import Tensor, nn
 from ..cells import LSTMState, gru_cell, lstm_cell
 from ..data._pairs import BOS, EOS, PAD, SPECIALS, PairBatch
 from ._attention import ATTENTIONS, Attention
+from ._settings import ModelSettings
 from ._stack import CELLS, RecurrentStack, make_layer
 
 DECODER_CELLS = ("lstm", "gru")
 
 
 @dataclass(frozen=True)
-class Seq2SeqConfig:
+class Seq2SeqConfig(ModelSettings):
     """Everything that defines a Seq2Seq; saved as JSON beside its weights."""
 
     source_vocab_size: int  # V_x, source tokens including `SPECIALS`
@@ -62,8 +62,7 @@ class Seq2SeqConfig:
     impl: str = "auto"  # "auto", "kernel" or "reference", for the encoder and the teacher-forced decoder
 
     def __post_init__(self) -> None:
-        _check_types(self)
-        object.__setattr__(self, "encoder_hidden", tuple(self.encoder_hidden))
+        self.check_types()
         for side in ("source_vocab_size", "target_vocab_size"):
             if getattr(self, side) <= len(SPECIALS):
                 raise ValueError(f"{side} must count the {len(SPECIALS)} specials {list(SPECIALS)} and at "
@@ -80,32 +79,6 @@ class Seq2SeqConfig:
             raise ValueError(f"attention_size must be 0 or positive, got {self.attention_size}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "encoder_hidden": list(self.encoder_hidden)}
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> Seq2SeqConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown model setting(s) {unknown}; known: {sorted(known)}")
-        return cls(**values)
-
-
-def _check_types(config: Seq2SeqConfig) -> None:
-    """Settings often come from JSON: a wrong type is a clear error, not a crash deep inside torch."""
-    for field in dataclasses.fields(config):
-        value = getattr(config, field.name)
-        if field.name == "encoder_hidden":
-            ok = isinstance(value, (list, tuple)) and all(isinstance(h, int) and not isinstance(h, bool) for h in value)
-            expected = "a list of whole numbers, e.g. [256]"
-        else:
-            kind = {"int": int, "float": (int, float), "bool": bool, "str": str}[field.type]
-            ok = isinstance(value, kind) and (field.type == "bool" or not isinstance(value, bool))
-            expected = field.type
-        if not ok:
-            raise ValueError(f"{field.name}={value!r}: expected {expected}")
 
 
 class Encoded(NamedTuple):
