@@ -37,7 +37,7 @@ import torch
 from .. import __version__, data, reports, training
 from ..data._digit_strings import FSDD_STRINGS_TEST, FSDD_STRINGS_TRAIN
 from ..models import CTCConfig, CTCModel, CTCObjective, ctc_metrics, error_rate, min_frames, transcribe
-from ._study import describe_task
+from ._study import bad_settings, restore, run_settings
 
 TASK = "ctc"
 BEAM = 8  # prefix beam width of the test_*_beam figures
@@ -323,27 +323,18 @@ class SavedStrings:
 
 def read_string_run(directory: str | Path, task: str, model_class, config_class) -> SavedStrings:
     """Rebuild the model of a ``task`` run directory (a clear error for a run of another task)."""
-    info = training.read_checkpoint(directory)
-    config, where = info["config"], Path(directory) / "config.json"
-    found = config.get("task", "classify")
-    if found != task:
-        raise training.CheckpointError(f"{directory} holds {describe_task(found)}, not a model of --task {task} "
-                                       f"(train one with 'rnnkit train --task {task}')")
+    config, where = run_settings(directory, task)
     try:
         model_config = config_class.from_dict(config["model"])
         data_config = CTCDataConfig(**config["data"])
         scaler = data.Scaler.from_dict(config["scaler"])
         class_names = [str(n) for n in config["class_names"]]
     except (KeyError, TypeError, ValueError) as err:
-        raise training.CheckpointError(f"{where}: not the settings of an rnnkit --task {task} run "
-                                       f"({type(err).__name__}: {err})") from None
+        raise bad_settings(where, task, err) from None
     if len(class_names) != model_config.num_classes:
         raise training.CheckpointError(f"{where}: {len(class_names)} class names for a model of "
                                        f"{model_config.num_classes} classes")
-    model = model_class(model_config)
-    training.load_weights(Path(directory), model)
-    model.eval()
-    return SavedStrings(task, model, data_config, scaler, class_names, config)
+    return SavedStrings(task, restore(directory, model_class(model_config)), data_config, scaler, class_names, config)
 
 
 def load_ctc_run(directory: str | Path) -> SavedStrings:

@@ -26,7 +26,7 @@ import numpy as np
 
 from .. import __version__, data, reports, training
 from ..models import CharLM, CharLMConfig, generate
-from ._study import describe_task
+from ._study import bad_settings, restore, run_settings
 
 TASK = "lm"
 EVAL_STREAMS = 32  # parallel streams when scoring a long text (each starts from a zero state)
@@ -279,26 +279,17 @@ class SavedLM:
 
 def load_lm_run(directory: str | Path) -> SavedLM:
     """Rebuild the language model of a run directory (a clear error for a run of another task)."""
-    info = training.read_checkpoint(directory)
-    config, where = info["config"], Path(directory) / "config.json"
-    task = config.get("task", "classify")
-    if task != TASK:
-        raise training.CheckpointError(f"{directory} holds {describe_task(task)}, not a language model "
-                                       "(train one with 'rnnkit train --task lm')")
+    config, where = run_settings(directory, TASK)
     try:
         model_config = CharLMConfig.from_dict(config["model"])
         data_config = LMDataConfig(**config["data"])
         vocabulary = data.Vocabulary.from_dict(config["vocabulary"])
     except (KeyError, TypeError, ValueError) as err:
-        raise training.CheckpointError(f"{where}: not the settings of an rnnkit language model run "
-                                       f"({type(err).__name__}: {err})") from None
+        raise bad_settings(where, TASK, err) from None
     if len(vocabulary) != model_config.vocab_size:
         raise training.CheckpointError(f"{where}: a vocabulary of {len(vocabulary)} for a model of "
                                        f"{model_config.vocab_size} characters")
-    model = CharLM(model_config)
-    training.load_weights(Path(directory), model)
-    model.eval()
-    return SavedLM(model, data_config, vocabulary)
+    return SavedLM(restore(directory, CharLM(model_config)), data_config, vocabulary)
 
 
 def stream_text(model: CharLM, vocabulary: data.Vocabulary, prime: str, length: int, temperature: float,

@@ -34,7 +34,7 @@ from .. import __version__, data, reports, training
 from ..data import IGNORE_INDEX, PAD, PairSplits, PairVocabularies, SequencePairs
 from ..models import Seq2Seq, Seq2SeqConfig, edit_distance, phoneme_error_rate, seq2seq_predict, word_error_rate
 from ._seq2seq_baseline import nearest_spelling_baseline
-from ._study import describe_task
+from ._study import bad_settings, restore, run_settings
 
 TASK = "seq2seq"
 BEAM = 5  # width of the beam search behind test_per_beam / test_wer_beam (and the report's beam column)
@@ -348,27 +348,18 @@ class SavedSeq2Seq:
 
 def load_seq2seq_run(directory: str | Path) -> SavedSeq2Seq:
     """Rebuild the model of a run directory (a clear error for a run of another task)."""
-    info = training.read_checkpoint(directory)
-    config, where = info["config"], Path(directory) / "config.json"
-    task = config.get("task", "classify")
-    if task != TASK:
-        raise training.CheckpointError(f"{directory} holds {describe_task(task)}, not a grapheme-to-phoneme model "
-                                       "(train one with 'rnnkit train --task seq2seq')")
+    config, where = run_settings(directory, TASK)
     try:
         model_config = Seq2SeqConfig.from_dict(config["model"])
         data_config = Seq2SeqDataConfig(**config["data"])
         vocabularies = PairVocabularies.from_dict(config["vocabularies"])
     except (KeyError, TypeError, ValueError) as err:  # DataError is a ValueError
-        raise training.CheckpointError(f"{where}: not the settings of an rnnkit seq2seq run "
-                                       f"({type(err).__name__}: {err})") from None
+        raise bad_settings(where, TASK, err) from None
     sizes = (len(vocabularies.source), len(vocabularies.target))
     if sizes != (model_config.source_vocab_size, model_config.target_vocab_size):
         raise training.CheckpointError(f"{where}: vocabularies of {sizes} tokens for a model of "
                                        f"{(model_config.source_vocab_size, model_config.target_vocab_size)}")
-    model = Seq2Seq(model_config)
-    training.load_weights(Path(directory), model)
-    model.eval()
-    return SavedSeq2Seq(model, data_config, vocabularies)
+    return SavedSeq2Seq(restore(directory, Seq2Seq(model_config)), data_config, vocabularies)
 
 
 def check_words(words: list[str], vocabularies: PairVocabularies, where: str = "input") -> None:

@@ -179,36 +179,54 @@ def run_task(directory: str | Path) -> str:
     return task
 
 
+def run_settings(directory: str | Path, task: str) -> tuple[dict[str, Any], Path]:
+    """The settings in a run directory's config.json, and its path; a run of another task is refused.
+
+    Every task's loader starts here, so a classifier given to ``generate`` or a language model
+    given to ``predict`` get the same message naming both tasks.
+    """
+    config = training.read_checkpoint(directory)["config"]
+    found = config.get("task", "classify")  # runs from before tasks existed are classifiers
+    if found != task:
+        hint = "; sample from it with 'rnnkit generate'" if found == "lm" else \
+            f" (train one with 'rnnkit train --task {task}')"
+        raise training.CheckpointError(f"{directory} holds {describe_task(found)}, not {describe_task(task)}{hint}")
+    return config, Path(directory) / "config.json"
+
+
+def bad_settings(where: Path, task: str, err: Exception) -> training.CheckpointError:
+    """The error for a config.json whose settings do not make a model of ``task``."""
+    return training.CheckpointError(f"{where}: not the settings of {describe_task(task)} "
+                                    f"({type(err).__name__}: {err})")
+
+
+def restore(directory: str | Path, model: torch.nn.Module) -> torch.nn.Module:
+    """``model`` with the run's weights, in eval mode."""
+    training.load_weights(Path(directory), model)
+    return model.eval()
+
+
 def describe_task(task: str) -> str:
     """'a language model (--task lm)' and the like, for messages."""
     names = {"classify": "a sequence classifier", "lm": "a language model", "ctc": "a CTC model",
-             "tag": "a frame tagger", "seq2seq": "an encoder-decoder"}
+             "tag": "a frame tagger", "seq2seq": "a grapheme-to-phoneme (seq2seq) model"}
     return f"{names.get(task, 'a model')} (--task {task})"
 
 
 def load_run(directory: str | Path) -> SavedModel:
     """Rebuild the model of a run directory from its config.json and model.safetensors."""
-    info = training.read_checkpoint(directory)
-    config, where = info["config"], Path(directory) / "config.json"
-    task = config.get("task", "classify")
-    if task != "classify":
-        hint = "; sample from it with 'rnnkit generate'" if task == "lm" else ""
-        raise training.CheckpointError(f"{directory} holds {describe_task(task)}, not a classifier{hint}")
+    config, where = run_settings(directory, "classify")
     try:
         model_config = ClassifierConfig.from_dict(config["model"])
         data_config = DataConfig(**config["data"])
         class_names = [str(name) for name in config["class_names"]]
         scaler = None if config.get("scaler") is None else data.Scaler.from_dict(config["scaler"])
     except (KeyError, TypeError, ValueError) as err:
-        raise training.CheckpointError(f"{where}: not the settings of an rnnkit classifier run "
-                                       f"({type(err).__name__}: {err})") from None
+        raise bad_settings(where, "classify", err) from None
     if len(class_names) != model_config.num_classes:
         raise training.CheckpointError(f"{where}: {len(class_names)} class names for a model of "
                                        f"{model_config.num_classes} classes")
-    model = SequenceClassifier(model_config)
-    training.load_weights(Path(directory), model)
-    model.eval()
-    return SavedModel(model, data_config, scaler, class_names)
+    return SavedModel(restore(directory, SequenceClassifier(model_config)), data_config, scaler, class_names)
 
 
 @torch.no_grad()
