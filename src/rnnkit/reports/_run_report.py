@@ -19,9 +19,12 @@ from ._curves import History, best_epoch
 from ._html import Figure, Html, KeyValues, Section, Summary, Table, write_report
 from ._tables import best_rows, cells_side_by_side, results_table_html, sort_results, table_html
 
-KEY_METRICS = ("test_accuracy", "train_accuracy", "val_accuracy", "test_nats_per_char", "test_bits_per_char",
-               "baseline_unigram_nats_per_char", "generated_new_fraction", "parameters", "epochs",
-               "kept_epoch", "seconds")  # shown first, as cards, when present
+KEY_METRICS = ("test_accuracy", "train_accuracy", "val_accuracy",
+               "test_nats_per_char", "test_bits_per_char", "baseline_unigram_nats_per_char", "generated_new_fraction",
+               "test_per", "test_wer", "test_per_beam", "test_wer_beam",
+               "test_label_error_rate", "test_string_accuracy", "test_label_error_rate_beam",
+               "baseline_label_error_rate", "test_frame_accuracy", "test_segment_error_rate",
+               "parameters", "epochs", "kept_epoch", "seconds")  # shown first, as cards, when present
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_bits_per_char", "lr",
                    "seconds")
 
