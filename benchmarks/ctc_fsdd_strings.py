@@ -1,21 +1,25 @@
 """CTC on fsdd-strings: rnnkit's --task ctc pipeline against a plain PyTorch peer, same wall-clock time.
 
-(a) ``rnnkit.cli._ctc.train_ctc_run`` with its defaults (DEFAULT_MODEL, DEFAULT_TRAIN), the epochs
-    cut to what fits in --seconds (the cosine schedule then anneals over those epochs);
+(a) ``rnnkit.cli._ctc.train_ctc_run`` with its defaults (DEFAULT_MODEL, DEFAULT_TRAIN), what
+    ``rnnkit train --task ctc --data fsdd-strings`` runs; with --seconds, the epochs are cut to what
+    fits (the cosine schedule then anneals over those epochs);
 (b) a plain peer: two-layer bidirectional nn.LSTM of 128, a linear layer, torch's ctc_loss,
     Adam at a constant 2e-3, the same 6,000 scaled training strings in random batches of 32,
     greedy decoding; it trains for the wall-clock time (a) took.
 
 Both print the test label error rate and string accuracy (greedy) on the 1,000 test strings.
 
-    python benchmarks/ctc_fsdd_strings.py --seconds 600 --threads 2
+    python benchmarks/ctc_fsdd_strings.py                      # the defaults, then the peer as long
+    python benchmarks/ctc_fsdd_strings.py --seconds 300 --json out.json
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -70,15 +74,19 @@ def run_peer(strings, seconds: float, seed: int = 0) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=600, help="training time of each side")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--seconds", type=float, default=None,
+                        help="cut rnnkit's epochs to about this training time (default: the defaults' epochs)")
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads(),
+                        help="torch threads of both sides (default: torch's, as rnnkit train uses)")
+    parser.add_argument("--json", default=None, help="also write the figures to this file")
     parser.add_argument("--epoch-seconds", type=float, default=28.0,
                         help="time of one rnnkit epoch here (sets how many epochs fit in --seconds)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     config = CTCDataConfig()
     strings = load_string_data(config)
-    epochs = max(1, min(DEFAULT_TRAIN.epochs, int(args.seconds // args.epoch_seconds)))
+    epochs = DEFAULT_TRAIN.epochs if args.seconds is None else \
+        max(1, min(DEFAULT_TRAIN.epochs, int(args.seconds // args.epoch_seconds)))
     train_config = dataclasses.replace(DEFAULT_TRAIN, epochs=epochs)
     with tempfile.TemporaryDirectory() as directory:
         run = train_ctc_run(config, DEFAULT_MODEL, train_config, directory, strings=strings, progress=False)
@@ -89,6 +97,11 @@ def main() -> None:
     peer = run_peer(strings, m["seconds"])
     print(f"torch peer ({peer['steps']} steps, {m['seconds']:.0f} s): test LER {100 * peer['label_error_rate']:.2f} %, "
           f"string accuracy {100 * peer['string_accuracy']:.1f} %")
+    if args.json:
+        keys = ("test_label_error_rate", "test_string_accuracy", "test_label_error_rate_beam",
+                "test_string_accuracy_beam", "baseline_label_error_rate", "seconds", "epochs")
+        Path(args.json).write_text(json.dumps({"threads": args.threads, "torch": torch.__version__,
+                                               "rnnkit": {k: m[k] for k in keys}, "peer": peer}, indent=2))
 
 
 if __name__ == "__main__":
