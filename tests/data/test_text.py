@@ -35,11 +35,24 @@ def test_shuffled_items_are_each_used_once_per_epoch():
     assert sorted(seen) == list(range(1, 11)) and seen != list(range(1, 11))
 
 
-def test_split_text_keeps_the_parts_contiguous_with_the_test_text_last():
-    text = "".join(chr(65 + i % 26) for i in range(1000))
-    parts = split_text(text, validation_fraction=0.05, test_fraction=0.1)
-    assert parts.train + parts.validation + parts.test == text
-    assert (len(parts.train), len(parts.validation), len(parts.test)) == (850, 50, 100)
+def test_split_text_tests_on_the_end_and_validates_on_stretches_spread_over_the_rest():
+    text = "".join(chr(0x10000 + i) for i in range(100_000))  # every character unique: its position
+    parts = split_text(text, validation_fraction=0.05, test_fraction=0.1, pieces=5)
+    assert parts.test == text[90_000:]
+    assert (len(parts.train), len(parts.validation)) == (85_000, 5_000)
+    assert sorted(parts.train + parts.validation) == sorted(text[:90_000]), "each character in one part"
+    positions = [ord(c) - 0x10000 for c in parts.validation]
+    assert positions == sorted(positions) and positions[-1] == 89_999  # in order, the last ends at the test
+    breaks = [p for p, q in zip(positions, positions[1:]) if q != p + 1]
+    assert len(breaks) == 4, "five contiguous stretches of 1,000"
+    assert positions[0] == 17_000 and positions[999] == 17_999  # the first ends a fifth of the way
+    assert parts.train.startswith(text[:17_000])
+
+
+def test_a_short_text_gets_fewer_longer_validation_stretches():
+    text = "ab" * 2000  # 4,000 characters: 200 of validation, one stretch of at least 200
+    parts = split_text(text, 0.05, 0.1)
+    assert len(parts.validation) == 200 and parts.validation == text[3400:3600]
 
 
 def test_split_items_puts_every_distinct_item_in_exactly_one_part():

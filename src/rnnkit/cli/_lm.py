@@ -1,10 +1,10 @@
 """One training run of a character language model, end to end (``rnnkit train --task lm``).
 
 Data: a bundled text (``shakespeare``), the bundled name list (``census-names``) or a UTF-8 file.
-A long text is split contiguously (first 85 % train, next 5 % validation, last 10 % test: for
-``shakespeare`` the test text is the end of Antony and Cleopatra, the last of its seven plays)
-and trained as ``B`` parallel streams in windows of ``K`` characters, the state carried from
-window to window and detached (truncated BPTT). A list of names is split by name (seeded), one
+A long text is split into contiguous stretches: the last 10 % tests (for ``shakespeare`` the end
+of Antony and Cleopatra, the last of its seven plays), 5 % in 20 stretches spread over the rest
+validates, and the remaining 85 % trains, as ``B`` parallel streams in windows of ``K`` characters,
+the state carried from window to window and detached (truncated BPTT). A list of names is split by name (seeded), one
 name per padded sequence, each read after and followed by an end-of-name symbol.
 
 The run directory holds ``config.json`` (settings and the vocabulary), ``metrics.json``
@@ -44,7 +44,7 @@ class LMDataConfig:
 
     source: str  # "shakespeare", "census-names" or a path to a UTF-8 text file
     per_line: bool | None = None  # one item (name, word) per line; None: only for census-names
-    validation_fraction: float = 0.05  # watched every epoch; the best epoch's weights are kept
+    validation_fraction: float = 0.05  # watched every epoch (spread over the text); the best epoch is kept
     test_fraction: float = 0.10  # held out for the final figure (the end of a long text)
     window: int = 100  # K: characters per training window of a long text (the truncation of BPTT)
     seed: int = 0  # for the split of a name list

@@ -66,7 +66,7 @@ _ENTRIES = {
         "Seven tragedies (Hamlet, King Lear, Macbeth, Othello, Romeo and Juliet, Julius Caesar, "
         "Antony and Cleopatra), modern spelling, ~1.0 M characters, for character language models. "
         "rnnkit train --task lm tests on the last 10 % (the end of Antony and Cleopatra), validates on "
-        "the 5 % before it and trains on the rest.",
+        "5 % in stretches spread over the rest and trains on the other 85 %.",
     ),
     "census-names": _Entry(
         "names", "census_names.txt.gz",

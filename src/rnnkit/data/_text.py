@@ -2,8 +2,9 @@
 
 Two shapes of text, two ways to batch it:
 
-- **A long text** (a play, a book): held-out parts are contiguous (the last 10 % is the test
-  text), and the text is cut into ``B`` parallel streams read in windows of ``K`` characters.
+- **A long text** (a play, a book): held-out parts are contiguous stretches (the last 10 % is the
+  test text, validation stretches are spread over the rest), and the text is cut into ``B``
+  parallel streams read in windows of ``K`` characters.
   Batch ``k + 1`` continues batch ``k`` row by row, so a model that carries its state across
   batches reads every stream from its start (truncated BPTT over the corpus)::
 
@@ -62,16 +63,33 @@ def read_text_file(path: str | Path) -> str:
     return text
 
 
-def split_text(text: str, validation_fraction: float, test_fraction: float) -> TextParts:
-    """Contiguous parts: the first ``1 - v - t`` of the text trains, then validation, the last ``t`` tests.
+VALIDATION_PIECES = 20  # a long text's validation part is cut from this many places spread over it
 
-    Contiguous, not shuffled: neighbouring characters are almost copies of each other, so a
-    random split would test on text the model has as good as seen.
+
+def split_text(text: str, validation_fraction: float, test_fraction: float,
+               pieces: int = VALIDATION_PIECES) -> TextParts:
+    """The last ``t`` of the text tests; ``v`` of it, in ``pieces`` stretches spread evenly over the rest,
+    validates; the remaining text, joined, trains.
+
+    Contiguous stretches, never shuffled characters: neighbouring characters are near-copies of
+    each other, so a random split would test on text the model has as good as seen. The test text
+    is one block at the end (the closing plays of a collection), and the validation stretches come
+    from all over the rest, so training still reads every part of the text before the test (a
+    validation block just before it would keep the test's own play out of training).
     """
     n = len(text)
     test_start = n - round(n * test_fraction)
-    validation_start = test_start - round(n * validation_fraction)
-    return TextParts(text[:validation_start], text[validation_start:test_start], text[test_start:])
+    validation_chars = round(n * validation_fraction)
+    count = max(1, min(pieces, validation_chars // 200))  # stretches of at least ~200 characters
+    train, validation, start = [], [], 0
+    for k in range(count):
+        piece = validation_chars // count + (k < validation_chars % count)  # the sizes add up exactly
+        # the k-th stretch ends at (k + 1) / count of the way to the test text
+        end = round((k + 1) * test_start / count)
+        train.append(text[start:end - piece])
+        validation.append(text[end - piece:end])
+        start = end
+    return TextParts("".join(train), "".join(validation), text[test_start:])
 
 
 def split_items(items: Sequence[str], validation_fraction: float, test_fraction: float, seed: int) -> TextParts:
