@@ -19,7 +19,7 @@ from torch import Tensor, nn
 
 from ..cells import LSTMState
 from ._settings import ModelSettings
-from ._stack import CELLS, RecurrentStack
+from ._stack import RecurrentStack
 
 
 @dataclass(frozen=True)
@@ -42,19 +42,11 @@ class CharLMConfig(ModelSettings):
 
     def __post_init__(self) -> None:
         self.check_types()
-        if self.cell not in CELLS:
-            raise ValueError(f"cell must be one of {CELLS}, got {self.cell!r}")
+        self.check_stack()
         if self.vocab_size < 2:
             raise ValueError(f"vocab_size must be at least 2, got {self.vocab_size}")
         if self.embedding < 1:
             raise ValueError(f"embedding must be at least 1, got {self.embedding}")
-        if not self.hidden or min(self.hidden) < 1:
-            raise ValueError(f"hidden must be one or more positive widths, got {list(self.hidden)}")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
-        if self.proj_size and self.proj_size >= min(self.hidden):
-            raise ValueError(f"proj_size must be smaller than every hidden width {list(self.hidden)}, "
-                             f"got {self.proj_size}")
 
     @property
     def architecture(self) -> str:

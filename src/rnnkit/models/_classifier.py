@@ -10,7 +10,7 @@ from torch import Tensor, nn
 from ..cells import LSTMState
 from ._pooling import POOLINGS, AttentionPooling, max_pool, mean_pool
 from ._settings import ModelSettings
-from ._stack import CELLS, RecurrentStack
+from ._stack import RecurrentStack
 
 
 @dataclass(frozen=True)
@@ -35,19 +35,13 @@ class ClassifierConfig(ModelSettings):
 
     def __post_init__(self) -> None:
         self.check_types()
-        if self.cell not in CELLS:
-            raise ValueError(f"cell must be one of {CELLS}, got {self.cell!r}")
+        self.check_stack()
         if self.pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {self.pooling!r}")
         if self.num_classes < 2:
             raise ValueError(f"num_classes must be at least 2, got {self.num_classes}")
         if self.input_size < 1:
             raise ValueError(f"input_size must be at least 1, got {self.input_size}")
-        if not self.hidden or min(self.hidden) < 1:
-            raise ValueError(f"hidden must be one or more positive widths, got {list(self.hidden)}")
-        if self.proj_size and self.proj_size >= min(self.hidden):
-            raise ValueError(f"proj_size must be smaller than every hidden width {list(self.hidden)}, "
-                             f"got {self.proj_size}")
 
     @property
     def architecture(self) -> str:

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from ._settings import ModelSettings
-from ._stack import CELLS, RecurrentStack
+from ._stack import RecurrentStack
 
 
 @dataclass(frozen=True)
@@ -34,16 +34,11 @@ class FrameConfig(ModelSettings):
 
     def __post_init__(self) -> None:
         self.check_types()
-        if self.cell not in CELLS:
-            raise ValueError(f"cell must be one of {CELLS}, got {self.cell!r}")
+        self.check_stack()
         if self.num_classes < 1:
             raise ValueError(f"num_classes must be at least 1, got {self.num_classes}")
         if self.input_size < 1:
             raise ValueError(f"input_size must be at least 1, got {self.input_size}")
-        if not self.hidden or min(self.hidden) < 1:
-            raise ValueError(f"hidden must be one or more positive widths, got {list(self.hidden)}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 
 
 class FrameEncoder(nn.Module):

@@ -8,6 +8,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from ._stack import CELLS
+
 # Annotation names -> accepted types. JSON gives 1 for 1.0, so a float field takes an int; bool is
 # an int subclass, so it is refused where a number is meant.
 _TYPES = {"int": int, "float": (int, float), "bool": bool, "str": str}
@@ -32,6 +34,19 @@ class ModelSettings:
                 expected = field.type
             if not ok:
                 raise ValueError(f"{field.name}={value!r}: expected {expected}")
+
+    def check_stack(self) -> None:
+        """A recurrent stack's settings: a known cell, positive widths, dropout in [0, 1), and a
+        projection narrower than every layer (LSTMP projects H units down to P)."""
+        if self.cell not in CELLS:
+            raise ValueError(f"cell must be one of {CELLS}, got {self.cell!r}")
+        if not self.hidden or min(self.hidden) < 1:
+            raise ValueError(f"hidden must be one or more positive widths, got {list(self.hidden)}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if getattr(self, "proj_size", 0) and self.proj_size >= min(self.hidden):
+            raise ValueError(f"proj_size must be smaller than every hidden width {list(self.hidden)}, "
+                             f"got {self.proj_size}")
 
     def to_dict(self) -> dict[str, Any]:
         """Every setting, JSON-ready (widths as lists)."""
