@@ -31,7 +31,7 @@ from rnnkit.data._digit_strings import LabelledStrings
 from rnnkit.data._errors import DataError
 from rnnkit.data._folder import read_sample_file
 from rnnkit.data._labels import natural_key, sort_class_names
-from rnnkit.data._npz import _check_finite, _load_arrays
+from rnnkit.data._npz import _check_finite, _load_arrays, class_codes
 from rnnkit.data._parse import read_text
 
 LABELS_SUFFIX = ".labels"
@@ -98,22 +98,7 @@ def _codes(values: np.ndarray, names: np.ndarray | None, path: Path, key: str) -
     """Class indices of ``values`` (indices into ``names``, or ints/strings whose sorted set are the classes)."""
     if values.ndim != 1:
         raise DataError(f"{path}: {key} must be 1-D, got shape {values.shape}")
-    if names is not None:
-        if names.ndim != 1 or names.dtype.kind != "U":
-            raise DataError(f"{path}: class_names must be a 1-D unicode string array, got {names.dtype} {names.shape}")
-        if values.dtype.kind not in "iu":
-            raise DataError(f"{path}: with class_names, {key} must hold integer class indices, got {values.dtype}")
-        bad = np.flatnonzero((values < 0) | (values >= len(names)))
-        if bad.size:
-            raise DataError(f"{path}: {key}[{bad[0]}] is {values[bad[0]]}, not an index into the "
-                            f"{len(names)} class_names")
-        return values.astype(np.int64), names.tolist()
-    if values.dtype.kind not in "iuU":
-        raise DataError(f"{path}: {key} must hold integers or strings, got {values.dtype}")
-    raw = [str(v) for v in values.tolist()]
-    class_names = sort_class_names(raw)
-    index = {name: i for i, name in enumerate(class_names)}
-    return np.array([index[v] for v in raw], dtype=np.int64), class_names
+    return class_codes(values, names, path, key)
 
 
 def _read_folder(root: Path) -> tuple[LabelledStrings, LabelledStrings | None]:

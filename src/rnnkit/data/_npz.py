@@ -47,7 +47,7 @@ def read_npz(path: str | Path) -> SequenceDataset:
         frames = frames.astype(np.float32)
     ends = np.cumsum(lengths)
     _check_finite(frames, ends, path)
-    labels, class_names = _labels(y, arrays.get("class_names"), path)
+    labels, class_names = class_codes(y, arrays.get("class_names"), path)
     groups = arrays.get("groups")
     if groups is not None and (groups.shape != lengths.shape or groups.dtype.kind not in "iu"):
         raise DataError(f"{path}: groups must be integers of shape {lengths.shape}, got "
@@ -90,24 +90,23 @@ def _check_finite(frames: np.ndarray, ends: np.ndarray, path: Path) -> None:
                         "(NaN, infinite or beyond the float32 range)")
 
 
-def _labels(y: np.ndarray, names: np.ndarray | None, path: Path) -> tuple[np.ndarray, list[str]]:
-    """Class indices and names from `y` and the optional `class_names`."""
+def class_codes(values: np.ndarray, names: np.ndarray | None, path: Path, key: str = "y") -> tuple[np.ndarray, list[str]]:
+    """Class indices and names of the labels ``values`` (the array ``key`` of ``path``): indices into
+    the optional ``class_names``, or integers / strings whose sorted distinct values are the classes."""
     if names is not None:
         if names.ndim != 1 or names.dtype.kind != "U":
             raise DataError(f"{path}: class_names must be a 1-D unicode string array, got "
                             f"{names.dtype} {names.shape}")
-        if y.dtype.kind not in "iu":
-            raise DataError(f"{path}: with class_names, y must hold integer class indices")
-        bad = np.flatnonzero((y < 0) | (y >= len(names)))
+        if values.dtype.kind not in "iu":
+            raise DataError(f"{path}: with class_names, {key} must hold integer class indices, got {values.dtype}")
+        bad = np.flatnonzero((values < 0) | (values >= len(names)))
         if bad.size:
-            raise DataError(f"{path}: y[{bad[0]}] is {y[bad[0]]}, not an index into the "
+            raise DataError(f"{path}: {key}[{bad[0]}] is {values[bad[0]]}, not an index into the "
                             f"{len(names)} class_names")
-        return y.astype(np.int64), names.tolist()
-    if y.dtype.kind in "iu":
-        return encode_labels([str(v) for v in y.tolist()])
-    if y.dtype.kind == "U":
-        return encode_labels(y.tolist())
-    raise DataError(f"{path}: y must hold integers or strings, got {y.dtype}")
+        return values.astype(np.int64), names.tolist()
+    if values.dtype.kind not in "iuU":
+        raise DataError(f"{path}: {key} must hold integers or strings, got {values.dtype}")
+    return encode_labels([str(v) for v in values.tolist()])
 
 
 def write_npz(dataset: SequenceDataset, path: str | Path) -> None:
