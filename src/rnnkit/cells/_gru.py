@@ -12,24 +12,14 @@ Gate order in the stacked weights is torch's: r, z, n.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .._types import GRUParams
 from ._checks import batched_state, check_cell_input, check_sizes
 from ._init import init_recurrent_parameters
 from ._noise import recurrent_input
-
-
-class GRUParams(NamedTuple):
-    """The weights of one GRU cell (torch's names and shapes)."""
-
-    weight_ih: Tensor  # (3H, I)
-    weight_hh: Tensor  # (3H, H)
-    bias_ih: Tensor | None  # (3H,)
-    bias_hh: Tensor | None  # (3H,)
 
 
 def gru_cell(x: Tensor, h: Tensor, p: GRUParams, reset_after: bool = True, *,

@@ -29,12 +29,11 @@ are the Sak et al. LSTMP. Gate order in the stacked weights is torch's: i, f, g,
 """
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .._types import LSTMParams, LSTMState
 from ._checks import batched_state, check_cell_input, check_proj_size, check_sizes
 from ._init import init_recurrent_parameters
 from ._noise import recurrent_input
@@ -42,28 +41,6 @@ from ._noise import recurrent_input
 LN_EPS = 1e-5  # layer-norm epsilon (torch's default)
 
 FORGET_GATE = 1  # index of f in the stacked (i, f, g, o) blocks
-
-
-class LSTMState(NamedTuple):
-    h: Tensor  # (B, P) with a projection, else (B, H)
-    c: Tensor  # (B, H)
-
-
-class LSTMParams(NamedTuple):
-    """The weights of one LSTM cell (torch's names and shapes; absent ones are None)."""
-
-    weight_ih: Tensor  # (4H, I)
-    weight_hh: Tensor  # (4H, P) with a projection, else (4H, H)
-    bias_ih: Tensor | None = None  # (4H,)
-    bias_hh: Tensor | None = None  # (4H,)
-    weight_ci: Tensor | None = None  # (H,) peephole into i
-    weight_cf: Tensor | None = None  # (H,) peephole into f
-    weight_co: Tensor | None = None  # (H,) peephole into o
-    weight_hr: Tensor | None = None  # (P, H) projection
-    ln_ih_weight: Tensor | None = None  # (4H,) γ_ih, layer norm of W_ih x
-    ln_hh_weight: Tensor | None = None  # (4H,) γ_hh, layer norm of W_hh h
-    ln_cell_weight: Tensor | None = None  # (H,) γ_c, layer norm of c
-    ln_cell_bias: Tensor | None = None  # (H,) β_c
 
 
 def layer_norm_shapes(hidden_size: int) -> dict[str, tuple[int]]:

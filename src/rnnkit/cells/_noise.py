@@ -12,18 +12,9 @@ the kernel:
 """
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from torch import Tensor
 
-
-class ScanNoise(NamedTuple):
-    zoneout_h: Tensor | None = None  # (T, B, H_out) d_t for h: 1 keeps h_{t-1}
-    zoneout_c: Tensor | None = None  # (T, B, H) d_t for the LSTM cell state c
-    recurrent: Tensor | None = None  # (B, H_out) q, Gal's mask on h_{t-1} where it meets W_hh
-
-
-NO_NOISE = ScanNoise()
+from .._types import NO_NOISE, ScanNoise  # noqa: F401 (re-exported)
 
 
 def zoneout(new: Tensor, old: Tensor, d: Tensor | None) -> Tensor:

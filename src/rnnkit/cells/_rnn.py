@@ -6,26 +6,16 @@
 """
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .._types import RNNParams
 from ._checks import batched_state, check_cell_input, check_sizes
 from ._init import init_recurrent_parameters
 from ._noise import recurrent_input
 
 NONLINEARITIES = ("tanh", "relu")
-
-
-class RNNParams(NamedTuple):
-    """The weights of one RNN cell (torch's names and shapes)."""
-
-    weight_ih: Tensor  # (H, I)
-    weight_hh: Tensor  # (H, H)
-    bias_ih: Tensor | None  # (H,)
-    bias_hh: Tensor | None  # (H,)
 
 
 def check_nonlinearity(nonlinearity: str) -> str:

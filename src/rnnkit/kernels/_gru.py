@@ -24,8 +24,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from ..cells import GRUParams
-from ..cells._noise import NO_NOISE, ScanNoise
+from .._types import NO_NOISE, GRUParams, ScanNoise
 from . import _extension as extension
 from . import _gru_loops
 from ._common import bias_sum, blend_weight, input_projection, linear, steps, sum_rows

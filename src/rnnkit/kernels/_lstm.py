@@ -29,8 +29,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from ..cells import LSTMParams, LSTMState
-from ..cells._noise import NO_NOISE, ScanNoise
+from .._types import NO_NOISE, LSTMParams, LSTMState, ScanNoise
 from . import _extension as extension
 from . import _lstm_loops
 from ._common import LN_EPS, bias_sum, blend_weight, input_projection, layer_norm_grads, linear, steps, sum_rows

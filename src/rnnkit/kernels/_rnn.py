@@ -26,8 +26,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from ..cells import RNNParams
-from ..cells._noise import NO_NOISE, ScanNoise
+from .._types import NO_NOISE, RNNParams, ScanNoise
 from ._common import bias_sum, blend_weight, input_projection, linear, relu_grad, steps, tanh_grad
 
 
