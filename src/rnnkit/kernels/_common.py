@@ -10,6 +10,7 @@ order whatever the direction, so that the states before every step form one cont
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
@@ -125,3 +126,23 @@ def layer_norm_grads(dy: Tensor, z: Tensor, mean: Tensor, rstd: Tensor, weight: 
 def sum_rows(x: Tensor) -> Tensor:
     """Σ over every leading dimension: (..., N) -> (N,), for bias and diagonal-weight gradients."""
     return x.reshape(-1, x.shape[-1]).sum(0)
+
+
+def twin_grads(twin: Callable[..., tuple[Tensor, ...]] | None, inputs: tuple[Tensor | None, ...],
+               needs: tuple[bool, ...], grad_outputs: tuple[Tensor, ...]) -> tuple[Tensor | None, ...]:
+    """The gradients of ``twin(*inputs)`` by autograd, with their own graph: the double-backward route.
+
+    A kernel's hand-derived backward is not itself differentiable. When a higher-order gradient is
+    asked for (``create_graph=True``: gradient penalties, Hessian-vector products), its backward
+    runs with grad mode on and calls this instead: ``twin`` recomputes the same scan by differentiable
+    ops (the layer passes the reference cells), and the gradients come out as a graph. ``needs``
+    marks the inputs that want a gradient (None for the others).
+    """
+    if twin is None:
+        raise RuntimeError("create_graph=True through an rnnkit kernel needs its twin (the reference scan); "
+                           "the layers pass it: call the kernel through rnnkit.RNN/LSTM/GRU")
+    wanted = [t for t, need in zip(inputs, needs) if need]
+    with torch.enable_grad():
+        outputs = twin(*inputs)
+        grads = iter(torch.autograd.grad(outputs, wanted, grad_outputs, create_graph=True, allow_unused=True))
+    return tuple(next(grads) if need else None for need in needs)

@@ -18,16 +18,16 @@ at once; weight and input gradients are GEMMs over all T*B rows after the loop.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
 from torch import Tensor
-from torch.autograd.function import once_differentiable
 
 from .._types import NO_NOISE, GRUParams, ScanNoise
 from . import _extension as extension
 from . import _gru_loops
-from ._common import bias_sum, blend_weight, input_projection, linear, steps, sum_rows
+from ._common import bias_sum, blend_weight, input_projection, linear, steps, sum_rows, twin_grads
 
 
 class GRUCache(NamedTuple):
@@ -104,21 +104,34 @@ def _contiguous(t: Tensor | None) -> Tensor | None:
 
 class GRUFunction(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, h0, mask, zoneout_h, recurrent, reverse, reset_after, *weights):
+    def forward(ctx, twin, x, h0, mask, zoneout_h, recurrent, reverse, reset_after, *weights):
         p = GRUParams(*weights)
         out, h_n, cache = forward(x, h0, p, mask, reverse, reset_after, ScanNoise(zoneout_h, None, recurrent))
-        ctx.save_for_backward(*cache)
-        ctx.options = (reverse, reset_after, p.bias_ih is not None)
+        ctx.save_for_backward(h0, *p, *cache)
+        ctx.options, ctx.twin = (reverse, reset_after, p.bias_ih is not None), twin
         return out, h_n
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, dout, dh_n):
-        g = backward(dout, dh_n, GRUCache(*ctx.saved_tensors), *ctx.options, ctx.needs_input_grad[0])
-        return g.x, g.h0, None, None, None, None, None, *g.params
+        h0, *saved = ctx.saved_tensors
+        p, cache, needs = GRUParams(*saved[:4]), GRUCache(*saved[4:]), ctx.needs_input_grad
+        if torch.is_grad_enabled():  # create_graph=True: the twin's gradients, as a graph
+            g = twin_grads(ctx.twin, (cache.x, h0, *p), needs[1:3] + needs[8:], (dout, dh_n))
+            return None, *g[:2], None, None, None, None, None, *g[2:]
+        g = backward(dout, dh_n, cache, *ctx.options, needs[1])
+        return None, g.x, g.h0, None, None, None, None, None, *g.params
 
 
 def gru_scan(x: Tensor, h0: Tensor, params: GRUParams, mask: Tensor | None, reverse: bool, reset_after: bool,
-             *, noise: ScanNoise = NO_NOISE) -> tuple[Tensor, Tensor]:
-    """The kernel behind ``impl="kernel"``: same arguments and results as the reference ``gru_scan``."""
-    return GRUFunction.apply(x, h0, mask, noise.zoneout_h, noise.recurrent, reverse, reset_after, *params)
+             *, noise: ScanNoise = NO_NOISE,
+             twin: Callable[..., tuple[Tensor, Tensor]] | None = None) -> tuple[Tensor, Tensor]:
+    """The kernel behind ``impl="kernel"``: same arguments and results as the reference ``gru_scan``.
+
+    ``twin``: a differentiable scan with the same arguments (the reference), used only for
+    higher-order gradients (``create_graph=True``; see ``_common.twin_grads``).
+    """
+    def rerun(x, h0, *weights):
+        return twin(x, h0, GRUParams(*weights), mask, reverse, reset_after, noise=noise)
+
+    return GRUFunction.apply(None if twin is None else rerun, x, h0, mask, noise.zoneout_h, noise.recurrent, reverse,
+                            reset_after, *params)

@@ -23,16 +23,17 @@ gradients are GEMMs and one fused layer-norm pass over all T*B rows after the lo
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
 from torch import Tensor
-from torch.autograd.function import once_differentiable
 
 from .._types import NO_NOISE, LSTMParams, LSTMState, ScanNoise
 from . import _extension as extension
 from . import _lstm_loops
-from ._common import LN_EPS, bias_sum, blend_weight, input_projection, layer_norm_grads, linear, steps, sum_rows
+from ._common import (LN_EPS, bias_sum, blend_weight, input_projection, layer_norm_grads, linear, steps, sum_rows,
+                      twin_grads)
 
 
 class LSTMCache(NamedTuple):
@@ -150,25 +151,41 @@ def _dense(mask: Tensor | None, width: int) -> Tensor | None:
 
 class LSTMFunction(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, h0, c0, mask, zoneout_h, zoneout_c, recurrent, reverse, cell_clip, *weights):
+    def forward(ctx, twin, x, h0, c0, mask, zoneout_h, zoneout_c, recurrent, reverse, cell_clip, *weights):
         p = LSTMParams(*weights)
         out, state_n, cache = forward(x, LSTMState(h0, c0), p, mask, reverse,
                                       ScanNoise(zoneout_h, zoneout_c, recurrent), cell_clip)
-        ctx.save_for_backward(*p, *cache)
-        ctx.options = (reverse, cell_clip)
+        ctx.save_for_backward(h0, c0, *p, *cache)
+        ctx.options, ctx.twin = (reverse, cell_clip), twin
         return out, state_n.h, state_n.c
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, dout, dh_n, dc_n):
-        saved, n = ctx.saved_tensors, len(LSTMParams._fields)
-        g = backward(dout, dh_n, dc_n, LSTMParams(*saved[:n]), LSTMCache(*saved[n:]), *ctx.options,
-                     ctx.needs_input_grad[0])
-        return g.x, g.h0, g.c0, None, None, None, None, None, None, *g.params
+        h0, c0, *saved = ctx.saved_tensors
+        p, cache, needs = LSTMParams(*saved[:N_PARAMS]), LSTMCache(*saved[N_PARAMS:]), ctx.needs_input_grad
+        if torch.is_grad_enabled():  # create_graph=True: the twin's gradients, as a graph
+            g = twin_grads(ctx.twin, (cache.x, h0, c0, *p), needs[1:4] + needs[10:], (dout, dh_n, dc_n))
+            return None, *g[:3], None, None, None, None, None, None, *g[3:]
+        g = backward(dout, dh_n, dc_n, p, cache, *ctx.options, needs[1])
+        return None, g.x, g.h0, g.c0, None, None, None, None, None, None, *g.params
+
+
+N_PARAMS = len(LSTMParams._fields)
 
 
 def lstm_scan(x: Tensor, state0: LSTMState, params: LSTMParams, mask: Tensor | None, reverse: bool, *,
-              noise: ScanNoise = NO_NOISE, cell_clip: float | None = None) -> tuple[Tensor, LSTMState]:
-    """The kernel behind ``impl="kernel"``: same arguments and results as the reference ``lstm_scan``."""
-    out, h_n, c_n = LSTMFunction.apply(x, state0.h, state0.c, mask, *noise, reverse, cell_clip, *params)
+              noise: ScanNoise = NO_NOISE, cell_clip: float | None = None,
+              twin: Callable[..., tuple[Tensor, LSTMState]] | None = None) -> tuple[Tensor, LSTMState]:
+    """The kernel behind ``impl="kernel"``: same arguments and results as the reference ``lstm_scan``.
+
+    ``twin``: a differentiable scan with the same arguments (the reference), used only for
+    higher-order gradients (``create_graph=True``; see ``_common.twin_grads``).
+    """
+    def rerun(x, h0, c0, *weights):
+        out, (h_n, c_n) = twin(x, LSTMState(h0, c0), LSTMParams(*weights), mask, reverse, noise=noise,
+                               cell_clip=cell_clip)
+        return out, h_n, c_n
+
+    out, h_n, c_n = LSTMFunction.apply(None if twin is None else rerun, x, state0.h, state0.c, mask, *noise, reverse,
+                                       cell_clip, *params)
     return out, LSTMState(h_n, c_n)

@@ -20,14 +20,15 @@ backward); the weight and input gradients are three GEMMs over all T*B rows afte
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
 from torch import Tensor
-from torch.autograd.function import once_differentiable
 
 from .._types import NO_NOISE, RNNParams, ScanNoise
-from ._common import bias_sum, blend_weight, input_projection, linear, relu_grad, steps, tanh_grad
+from ._common import (bias_sum, blend_weight, input_projection, linear, relu_grad, steps, tanh_grad,
+                      twin_grads)
 
 
 class RNNCache(NamedTuple):
@@ -114,23 +115,34 @@ def backward(dout: Tensor, dh_n: Tensor, cache: RNNCache, reverse: bool, nonline
 
 class RNNFunction(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, h0, mask, zoneout_h, recurrent, reverse, nonlinearity, *weights):
+    def forward(ctx, twin, x, h0, mask, zoneout_h, recurrent, reverse, nonlinearity, *weights):
         p = RNNParams(*weights)
         out, h_n, cache = forward(x, h0, p, mask, reverse, nonlinearity, ScanNoise(zoneout_h, None, recurrent))
-        ctx.save_for_backward(*cache)
-        ctx.options = (reverse, nonlinearity, p.bias_ih is not None)
+        ctx.save_for_backward(h0, *p, *cache)
+        ctx.options, ctx.twin = (reverse, nonlinearity, p.bias_ih is not None), twin
         return out, h_n
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, dout, dh_n):
-        reverse, nonlinearity, has_bias = ctx.options
-        g = backward(dout, dh_n, RNNCache(*ctx.saved_tensors), reverse, nonlinearity, has_bias,
-                     ctx.needs_input_grad[0])
-        return g.x, g.h0, None, None, None, None, None, *g.params
+        h0, *saved = ctx.saved_tensors
+        p, cache, needs = RNNParams(*saved[:4]), RNNCache(*saved[4:]), ctx.needs_input_grad
+        if torch.is_grad_enabled():  # create_graph=True: the twin's gradients, as a graph
+            g = twin_grads(ctx.twin, (cache.x, h0, *p), needs[1:3] + needs[8:], (dout, dh_n))
+            return None, *g[:2], None, None, None, None, None, *g[2:]
+        g = backward(dout, dh_n, cache, *ctx.options, needs[1])
+        return None, g.x, g.h0, None, None, None, None, None, *g.params
 
 
 def rnn_scan(x: Tensor, h0: Tensor, params: RNNParams, mask: Tensor | None, reverse: bool, nonlinearity: str,
-             *, noise: ScanNoise = NO_NOISE) -> tuple[Tensor, Tensor]:
-    """The kernel behind ``impl="kernel"``: same arguments and results as the reference ``rnn_scan``."""
-    return RNNFunction.apply(x, h0, mask, noise.zoneout_h, noise.recurrent, reverse, nonlinearity, *params)
+             *, noise: ScanNoise = NO_NOISE,
+             twin: Callable[..., tuple[Tensor, Tensor]] | None = None) -> tuple[Tensor, Tensor]:
+    """The kernel behind ``impl="kernel"``: same arguments and results as the reference ``rnn_scan``.
+
+    ``twin``: a differentiable scan with the same arguments (the reference), used only for
+    higher-order gradients (``create_graph=True``; see ``_common.twin_grads``).
+    """
+    def rerun(x, h0, *weights):
+        return twin(x, h0, RNNParams(*weights), mask, reverse, nonlinearity, noise=noise)
+
+    return RNNFunction.apply(None if twin is None else rerun, x, h0, mask, noise.zoneout_h, noise.recurrent, reverse,
+                            nonlinearity, *params)
