@@ -1,7 +1,7 @@
 """Double backward (``create_graph=True``) through the kernels: gradient penalties, Hessian-vector products.
 
 The hand-derived backward is not itself differentiable; under ``create_graph`` it differentiates
-its twin (the reference scan) instead. Checked by ``gradgradcheck`` and against torch's layers.
+its twin (the reference scan, registered by ``rnnkit.layers``) instead. Checked by ``gradgradcheck`` and against torch's layers.
 """
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from torch import nn
 from torch.autograd import gradgradcheck
 
 import rnnkit as rk
-from rnnkit.kernels import lstm_scan
 from rnnkit._types import LSTMParams, LSTMState
+from rnnkit.kernels import lstm_scan
+from rnnkit.kernels._common import TWINS
 
 F64 = dict(dtype=torch.float64)
 LENGTHS = torch.tensor([4, 2])  # unequal: impl="auto" runs the rnnkit kernel, not torch's packed path
@@ -91,7 +92,8 @@ def test_hessian_vector_product_float32_training_path():
     assert any(h.abs().sum() > 0 for h in hvp)
 
 
-def test_kernel_without_twin_says_so_under_create_graph():
+def test_kernel_without_twin_says_so_under_create_graph(monkeypatch):
+    monkeypatch.delitem(TWINS, "lstm")
     torch.manual_seed(3)
     x = torch.randn(3, 2, 2, **F64, requires_grad=True)
     params = LSTMParams(torch.randn(8, 2, **F64), torch.randn(8, 2, **F64))

@@ -10,7 +10,7 @@ order whatever the direction, so that the states before every step form one cont
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import torch
@@ -84,7 +84,8 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x W^T + b over the last dimension, one GEMM: oneDNN's matmul for CPU float32 (markedly faster than
     MKL's sgemm on AMD CPUs; torch's own fused RNNs use it), else torch's. For use inside the kernels'
     forward and backward only (no autograd)."""
-    if (_ONEDNN_LINEAR and x.dtype == torch.float32 and x.device.type == "cpu" and torch.backends.mkldnn.enabled):
+    if (_ONEDNN_LINEAR and x.dtype == torch.float32 and x.device.type == "cpu" and torch.backends.mkldnn.enabled
+            and not torch.compiler.is_compiling()):  # the compiler has no lowering for oneDNN's op; it fuses its own
         return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "none", [], "")
     return torch.nn.functional.linear(x, weight, bias)
 
@@ -128,6 +129,15 @@ def sum_rows(x: Tensor) -> Tensor:
     return x.reshape(-1, x.shape[-1]).sum(0)
 
 
+# The differentiable twin of each kernel's scan (the reference cells), registered by rnnkit.layers, which
+# sits above both: "rnn", "lstm", "gru" -> a scan with the kernel's arguments. See twin_grads.
+TWINS: dict[str, Callable[..., tuple]] = {}
+
+
+def register_twin(family: str, scan: Callable[..., tuple]) -> None:
+    TWINS[family] = scan
+
+
 def twin_grads(twin: Callable[..., tuple[Tensor, ...]] | None, inputs: tuple[Tensor | None, ...],
                needs: tuple[bool, ...], grad_outputs: tuple[Tensor, ...]) -> tuple[Tensor | None, ...]:
     """The gradients of ``twin(*inputs)`` by autograd, with their own graph: the double-backward route.
@@ -135,14 +145,24 @@ def twin_grads(twin: Callable[..., tuple[Tensor, ...]] | None, inputs: tuple[Ten
     A kernel's hand-derived backward is not itself differentiable. When a higher-order gradient is
     asked for (``create_graph=True``: gradient penalties, Hessian-vector products), its backward
     runs with grad mode on and calls this instead: ``twin`` recomputes the same scan by differentiable
-    ops (the layer passes the reference cells), and the gradients come out as a graph. ``needs``
-    marks the inputs that want a gradient (None for the others).
+    ops (the reference cells), and the gradients come out as a graph. ``needs`` marks the inputs
+    that want a gradient (None for the others).
     """
     if twin is None:
-        raise RuntimeError("create_graph=True through an rnnkit kernel needs its twin (the reference scan); "
-                           "the layers pass it: call the kernel through rnnkit.RNN/LSTM/GRU")
+        raise RuntimeError("create_graph=True through an rnnkit kernel needs its twin, the reference scan, which "
+                           "rnnkit.layers registers (import rnnkit)")
     wanted = [t for t, need in zip(inputs, needs) if need]
     with torch.enable_grad():
         outputs = twin(*inputs)
         grads = iter(torch.autograd.grad(outputs, wanted, grad_outputs, create_graph=True, allow_unused=True))
     return tuple(next(grads) if need else None for need in needs)
+
+
+def op_list(tensors: Sequence[Tensor | None], like: Tensor) -> list[Tensor]:
+    """Tensors as a custom op returns them (``Tensor[]``, no None): None becomes an empty (0,) tensor."""
+    return [like.new_empty(0) if t is None else t for t in tensors]
+
+
+def from_op_list(tensors: Sequence[Tensor]) -> list[Tensor | None]:
+    """The inverse of ``op_list`` (no real tensor of a scan is empty: every size is at least 1)."""
+    return [None if t.dim() == 1 and t.shape[0] == 0 else t for t in tensors]

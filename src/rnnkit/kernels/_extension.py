@@ -121,10 +121,31 @@ def load() -> object | None:
             _state["reason"] = "not built (python -m rnnkit.kernels build)"
             return None
         torch.ops.load_library(str(lib))
+        _register_fakes()
         _state["ops"], _state["reason"] = torch.ops.rnnkit, f"loaded {lib}"
     except Exception as error:  # any failure: the PyTorch loops stay in charge
         _state["ops"], _state["reason"] = None, f"unavailable: {error}"
     return _state["ops"]
+
+
+def _register_fakes() -> None:
+    """Shape-only versions of the C++ ops, for fake tensors (``torch.compile`` runs the scans' fake versions,
+    which call them). The loops only write into buffers their caller allocated, so theirs do nothing."""
+    if getattr(torch.ops.rnnkit.lstm_forward_loop.default, "_rnnkit_fake", False):
+        return  # a second load() after reset()
+    for name in ("lstm_forward_loop", "lstm_backward_loop", "gru_forward_loop", "gru_backward_loop"):
+        torch.library.register_fake(f"rnnkit::{name}")(_writes_only)
+    torch.library.register_fake("rnnkit::layer_norm_grads")(_layer_norm_grads_fake)
+    torch.ops.rnnkit.lstm_forward_loop.default._rnnkit_fake = True
+
+
+def _writes_only(*args, **kwargs) -> None:
+    return None
+
+
+def _layer_norm_grads_fake(dy, z, mean, rstd, gamma, need_dz, need_dbias):
+    N = z.shape[-1]
+    return (z.new_empty(z.shape) if need_dz else None), z.new_empty(N), (z.new_empty(N) if need_dbias else None)
 
 
 def reset() -> None:

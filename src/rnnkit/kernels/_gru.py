@@ -18,7 +18,6 @@ at once; weight and input gradients are GEMMs over all T*B rows after the loop.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
@@ -27,7 +26,8 @@ from torch import Tensor
 from .._types import NO_NOISE, GRUParams, ScanNoise
 from . import _extension as extension
 from . import _gru_loops
-from ._common import bias_sum, blend_weight, input_projection, linear, steps, sum_rows, twin_grads
+from ._common import bias_sum, blend_weight, from_op_list, input_projection, linear, op_list, steps, sum_rows
+from ._ops import define_scan_op
 
 
 class GRUCache(NamedTuple):
@@ -102,36 +102,35 @@ def _contiguous(t: Tensor | None) -> Tensor | None:
     return None if t is None else t.contiguous()
 
 
-class GRUFunction(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, twin, x, h0, mask, zoneout_h, recurrent, reverse, reset_after, *weights):
-        p = GRUParams(*weights)
-        out, h_n, cache = forward(x, h0, p, mask, reverse, reset_after, ScanNoise(zoneout_h, None, recurrent))
-        ctx.save_for_backward(h0, *p, *cache)
-        ctx.options, ctx.twin = (reverse, reset_after, p.bias_ih is not None), twin
-        return out, h_n
+def _scan(x: Tensor, state: list[Tensor], mask: Tensor | None, noise: list[Tensor], weights: list[Tensor],
+          reverse: bool, reset_after: bool) -> list[Tensor]:
+    """[out, h_n, *fresh]: the op form of ``forward`` (see _ops.py)."""
+    out, h_n, cache = forward(x, state[0], GRUParams(*from_op_list(weights)), mask, reverse, reset_after,
+                              ScanNoise(*from_op_list(noise)))
+    return op_list([out, h_n, cache.gates, cache.hs, cache.hidden.clone() if reset_after else cache.hidden], x)
 
-    @staticmethod
-    def backward(ctx, dout, dh_n):
-        h0, *saved = ctx.saved_tensors
-        p, cache, needs = GRUParams(*saved[:4]), GRUCache(*saved[4:]), ctx.needs_input_grad
-        if torch.is_grad_enabled():  # create_graph=True: the twin's gradients, as a graph
-            g = twin_grads(ctx.twin, (cache.x, h0, *p), needs[1:3] + needs[8:], (dout, dh_n))
-            return None, *g[:2], None, None, None, None, None, *g[2:]
-        g = backward(dout, dh_n, cache, *ctx.options, needs[1])
-        return None, g.x, g.h0, None, None, None, None, None, *g.params
+
+def _scan_backward(grads: list[Tensor], x: Tensor, mask: Tensor | None, noise: list[Tensor], weights: list[Tensor],
+                   fresh: list[Tensor], reverse: bool, reset_after: bool, need_dx: bool) -> list[Tensor]:
+    dout, dh_n = grads
+    zoneout_h, _, recurrent = from_op_list(noise)
+    p = GRUParams(*from_op_list(weights))
+    gates, hs, hidden = fresh
+    cache = GRUCache(x, p.weight_ih, p.weight_hh, gates, hs, hidden, mask, blend_weight(mask, zoneout_h), recurrent)
+    g = backward(dout, dh_n, cache, reverse, reset_after, p.bias_ih is not None, need_dx)
+    db = g.params.bias_hh  # may be the same tensor as bias_ih's gradient; an op's outputs must not alias
+    return op_list([g.x, g.h0, *g.params._replace(bias_hh=None if db is None else db.clone())], x)
+
+
+def _call_twin(twin, x, state, mask, noise, weights, reverse, reset_after):
+    return twin(x, state[0], GRUParams(*from_op_list(weights)), mask, reverse, reset_after, noise=ScanNoise(*from_op_list(noise)))
+
+
+scan_op = define_scan_op("gru", "bool reset_after", _scan, _scan_backward, _call_twin)
 
 
 def gru_scan(x: Tensor, h0: Tensor, params: GRUParams, mask: Tensor | None, reverse: bool, reset_after: bool,
-             *, noise: ScanNoise = NO_NOISE,
-             twin: Callable[..., tuple[Tensor, Tensor]] | None = None) -> tuple[Tensor, Tensor]:
-    """The kernel behind ``impl="kernel"``: same arguments and results as the reference ``gru_scan``.
-
-    ``twin``: a differentiable scan with the same arguments (the reference), used only for
-    higher-order gradients (``create_graph=True``; see ``_common.twin_grads``).
-    """
-    def rerun(x, h0, *weights):
-        return twin(x, h0, GRUParams(*weights), mask, reverse, reset_after, noise=noise)
-
-    return GRUFunction.apply(None if twin is None else rerun, x, h0, mask, noise.zoneout_h, noise.recurrent, reverse,
-                            reset_after, *params)
+             *, noise: ScanNoise = NO_NOISE) -> tuple[Tensor, Tensor]:
+    """The kernel behind ``impl="kernel"``: same arguments and results as the reference ``gru_scan``."""
+    out, h_n, *_ = scan_op(x, [h0], mask, op_list(noise, x), op_list(params, x), reverse, reset_after)
+    return out, h_n

@@ -23,7 +23,6 @@ gradients are GEMMs and one fused layer-norm pass over all T*B rows after the lo
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
@@ -32,8 +31,10 @@ from torch import Tensor
 from .._types import NO_NOISE, LSTMParams, LSTMState, ScanNoise
 from . import _extension as extension
 from . import _lstm_loops
-from ._common import (LN_EPS, bias_sum, blend_weight, input_projection, layer_norm_grads, linear, steps, sum_rows,
-                      twin_grads)
+from ._lstm_loops import BackwardBuffers, ForwardBuffers, Masks
+from ._common import (LN_EPS, bias_sum, blend_weight, from_op_list, input_projection, layer_norm_grads, linear,
+                      op_list, steps, sum_rows)
+from ._ops import define_scan_op
 
 
 class LSTMCache(NamedTuple):
@@ -82,9 +83,8 @@ def forward(x: Tensor, state0: LSTMState, p: LSTMParams, mask: Tensor | None, re
     z_hh, hh_mean, hh_rstd = (x.new_empty(T, B, 4 * H), x.new_empty(T, B, 1), x.new_empty(T, B, 1)) if ln else (None,) * 3
     c_mean, c_rstd = (x.new_empty(T, B, 1), x.new_empty(T, B, 1)) if ln_c else (None, None)
     loop = extension.op("lstm_forward_loop", x) or _lstm_loops.forward_loop  # the time loop: C++ or PyTorch
-    loop(gates, hs, cs, c_new, tc, m, z_hh, hh_mean, hh_rstd, c_mean, c_rstd, p.weight_hh, p.weight_hr, p.weight_ci,
-         p.weight_cf, p.weight_co, p.ln_hh_weight, p.ln_cell_weight, p.ln_cell_bias, _dense(mu_h, P), _dense(mu_c, H),
-         _dense(noise.recurrent, P), cell_clip, reverse)
+    loop(ForwardBuffers(gates, hs, cs, c_new, tc, m, z_hh, hh_mean, hh_rstd, c_mean, c_rstd), p,
+         Masks(_dense(mu_h, P), _dense(mu_c, H), _dense(noise.recurrent, P)), cell_clip, reverse)
     out = hs[s.next] * mask if mask is not None else hs[s.next].clone()  # (Y) (T, B, P|H)
     cache = LSTMCache(x, gates, hs, cs, c_new, tc, m, mask, mu_h, mu_c, noise.recurrent, *ln_ih, z_hh, hh_mean,
                       hh_rstd, c_mean, c_rstd)
@@ -113,10 +113,10 @@ def backward(dout: Tensor, dh_n: Tensor, dc_n: Tensor, p: LSTMParams, cache: LST
     dh_new_all = x.new_empty(T, B, P) if p.weight_hr is not None else None  # (T, B, P) dh' for dW_hr
     dc_hat = x.new_empty(T, B, H) if ln_c else None  # (T, B, H) dĉ for dγ_c, dβ_c
     loop = extension.op("lstm_backward_loop", x) or _lstm_loops.backward_loop  # the time loop: C++ or PyTorch
-    loop(dy, dh, dc, da, dz_hh, dh_new_all, dc_hat, gates, cache.cs, cache.c_new, cache.tc, cache.z_hh,
-         cache.ln_hh_mean, cache.ln_hh_rstd, cache.ln_c_mean, cache.ln_c_rstd, p.weight_hh, p.weight_hr, p.weight_ci,
-         p.weight_cf, p.weight_co, p.ln_hh_weight, p.ln_cell_weight, _dense(cache.mu_h, P), _dense(cache.mu_c, H),
-         _dense(cache.recurrent, P), cell_clip, reverse)
+    buffers = ForwardBuffers(gates, cache.hs, cache.cs, cache.c_new, cache.tc, cache.m, cache.z_hh, cache.ln_hh_mean,
+                             cache.ln_hh_rstd, cache.ln_c_mean, cache.ln_c_rstd)
+    loop(BackwardBuffers(dy, dh, dc, da, dz_hh, dh_new_all, dc_hat), buffers, p,
+         Masks(_dense(cache.mu_h, P), _dense(cache.mu_c, H), _dense(cache.recurrent, P)), cell_clip, reverse)
     dz_hh = da if dz_hh is None else dz_hh
     # after the loop: the input part of (0) / (L1) and the layer-norm parameters, for all steps at once
     g_ih = g_hh = g_c = b_c = None
@@ -149,43 +149,45 @@ def _dense(mask: Tensor | None, width: int) -> Tensor | None:
     return None if mask is None else mask.expand(*mask.shape[:-1], width).contiguous()
 
 
-class LSTMFunction(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, twin, x, h0, c0, mask, zoneout_h, zoneout_c, recurrent, reverse, cell_clip, *weights):
-        p = LSTMParams(*weights)
-        out, state_n, cache = forward(x, LSTMState(h0, c0), p, mask, reverse,
-                                      ScanNoise(zoneout_h, zoneout_c, recurrent), cell_clip)
-        ctx.save_for_backward(h0, c0, *p, *cache)
-        ctx.options, ctx.twin = (reverse, cell_clip), twin
-        return out, state_n.h, state_n.c
-
-    @staticmethod
-    def backward(ctx, dout, dh_n, dc_n):
-        h0, c0, *saved = ctx.saved_tensors
-        p, cache, needs = LSTMParams(*saved[:N_PARAMS]), LSTMCache(*saved[N_PARAMS:]), ctx.needs_input_grad
-        if torch.is_grad_enabled():  # create_graph=True: the twin's gradients, as a graph
-            g = twin_grads(ctx.twin, (cache.x, h0, c0, *p), needs[1:4] + needs[10:], (dout, dh_n, dc_n))
-            return None, *g[:3], None, None, None, None, None, None, *g[3:]
-        g = backward(dout, dh_n, dc_n, p, cache, *ctx.options, needs[1])
-        return None, g.x, g.h0, g.c0, None, None, None, None, None, None, *g.params
+# The cache fields the forward creates, which the backward op takes back (the rest of the cache are the
+# scan's inputs, or made from them again): see _ops.py.
+FRESH = ("gates", "hs", "cs", "c_new", "tc", "m", "z_ih", "ln_ih_mean", "ln_ih_rstd", "z_hh", "ln_hh_mean",
+         "ln_hh_rstd", "ln_c_mean", "ln_c_rstd")
 
 
-N_PARAMS = len(LSTMParams._fields)
+def _scan(x: Tensor, state: list[Tensor], mask: Tensor | None, noise: list[Tensor], weights: list[Tensor],
+          reverse: bool, cell_clip: float | None) -> list[Tensor]:
+    out, state_n, cache = forward(x, LSTMState(*state), LSTMParams(*from_op_list(weights)), mask, reverse,
+                                  ScanNoise(*from_op_list(noise)), cell_clip)
+    cache = cache._replace(c_new=None if cache.mu_c is None else cache.c_new)  # else a view of cs: made again
+    return op_list([out, *state_n, *(getattr(cache, name) for name in FRESH)], x)
+
+
+def _scan_backward(grads: list[Tensor], x: Tensor, mask: Tensor | None, noise: list[Tensor], weights: list[Tensor],
+                   fresh: list[Tensor], reverse: bool, cell_clip: float | None, need_dx: bool) -> list[Tensor]:
+    dout, dh_n, dc_n = grads
+    zoneout_h, zoneout_c, recurrent = from_op_list(noise)
+    cache = dict(zip(FRESH, from_op_list(fresh)))
+    if cache["c_new"] is None:
+        cache["c_new"] = cache["cs"][steps(x.shape[0], reverse).next]
+    cache = LSTMCache(x=x, mask=mask, mu_h=blend_weight(mask, zoneout_h), mu_c=blend_weight(mask, zoneout_c),
+                      recurrent=recurrent, **cache)
+    g = backward(dout, dh_n, dc_n, LSTMParams(*from_op_list(weights)), cache, reverse, cell_clip, need_dx)
+    db = g.params.bias_hh  # the same tensor as bias_ih's gradient; an op's outputs must not alias
+    return op_list([g.x, g.h0, g.c0, *g.params._replace(bias_hh=None if db is None else db.clone())], x)
+
+
+def _call_twin(twin, x, state, mask, noise, weights, reverse, cell_clip):
+    out, state_n = twin(x, LSTMState(*state), LSTMParams(*from_op_list(weights)), mask, reverse,
+                        noise=ScanNoise(*from_op_list(noise)), cell_clip=cell_clip)
+    return out, *state_n
+
+
+scan_op = define_scan_op("lstm", "float? cell_clip", _scan, _scan_backward, _call_twin)
 
 
 def lstm_scan(x: Tensor, state0: LSTMState, params: LSTMParams, mask: Tensor | None, reverse: bool, *,
-              noise: ScanNoise = NO_NOISE, cell_clip: float | None = None,
-              twin: Callable[..., tuple[Tensor, LSTMState]] | None = None) -> tuple[Tensor, LSTMState]:
-    """The kernel behind ``impl="kernel"``: same arguments and results as the reference ``lstm_scan``.
-
-    ``twin``: a differentiable scan with the same arguments (the reference), used only for
-    higher-order gradients (``create_graph=True``; see ``_common.twin_grads``).
-    """
-    def rerun(x, h0, c0, *weights):
-        out, (h_n, c_n) = twin(x, LSTMState(h0, c0), LSTMParams(*weights), mask, reverse, noise=noise,
-                               cell_clip=cell_clip)
-        return out, h_n, c_n
-
-    out, h_n, c_n = LSTMFunction.apply(None if twin is None else rerun, x, state0.h, state0.c, mask, *noise, reverse,
-                                       cell_clip, *params)
+              noise: ScanNoise = NO_NOISE, cell_clip: float | None = None) -> tuple[Tensor, LSTMState]:
+    """The kernel behind ``impl="kernel"``: same arguments and results as the reference ``lstm_scan``."""
+    out, h_n, c_n, *_ = scan_op(x, list(state0), mask, op_list(noise, x), op_list(params, x), reverse, cell_clip)
     return out, LSTMState(h_n, c_n)

@@ -1,25 +1,64 @@
 """The LSTM's time loops in PyTorch: the readable version, and the fallback of ``csrc/loops.cpp``.
 
 ``forward_loop`` and ``backward_loop`` take exactly the arguments of the C++ ops
-``rnnkit::lstm_forward_loop`` / ``lstm_backward_loop`` and fill the same preallocated buffers, so
-``_lstm.py`` calls whichever is available. Equation numbers: ``docs/derivations/lstm.md``.
+``rnnkit::lstm_forward_loop`` / ``lstm_backward_loop``, grouped in the named tuples below (the C++
+side reads them in the same field order), and fill the same preallocated buffers, so ``_lstm.py``
+calls whichever is available. Equation numbers: ``docs/derivations/lstm.md``.
 """
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import torch
 from torch import Tensor
 
+from .._types import LSTMParams
+
 from ._common import LN_EPS, LayerNormCache, layer_norm_backward, sigmoid_grad, steps, tanh_grad
 
 
-def forward_loop(gates: Tensor, hs: Tensor, cs: Tensor, c_new: Tensor, tc: Tensor, m: Tensor | None,
-                 z_hh: Tensor | None, hh_mean: Tensor | None, hh_rstd: Tensor | None, c_mean: Tensor | None,
-                 c_rstd: Tensor | None, weight_hh: Tensor, weight_hr: Tensor | None, weight_ci: Tensor | None,
-                 weight_cf: Tensor | None, weight_co: Tensor | None, ln_hh_weight: Tensor | None,
-                 ln_cell_weight: Tensor | None, ln_cell_bias: Tensor | None, mu_h: Tensor | None, mu_c: Tensor | None,
-                 q: Tensor | None, cell_clip: float | None, reverse: bool) -> None:
+class ForwardBuffers(NamedTuple):
+    """What the forward loop writes (and the backward loop reads), preallocated by ``_lstm.forward``."""
+
+    gates: Tensor  # (T, B, 4H) the input part of (0) on entry, the activated i, f, g, o on exit
+    hs: Tensor  # (T+1, B, P|H) the states h_t in the time layout of _common (initial state set on entry)
+    cs: Tensor  # (T+1, B, H) the states c_t (initial state set on entry)
+    c_new: Tensor  # (T, B, H) c' of (4); a view of cs when μ^c is None
+    tc: Tensor  # (T, B, H) tanh(c') or tanh(ĉ)
+    m: Tensor | None  # (T, B, H) m of (6), with a projection
+    z_hh: Tensor | None  # (T, B, 4H) W_hh h̃ before its layer norm     (L1)
+    hh_mean: Tensor | None  # (T, B, 1)
+    hh_rstd: Tensor | None  # (T, B, 1)
+    c_mean: Tensor | None  # (T, B, 1)                                 (L2)
+    c_rstd: Tensor | None  # (T, B, 1)
+
+
+class BackwardBuffers(NamedTuple):
+    """What the backward loop reads (dy) and writes, preallocated by ``_lstm.backward``."""
+
+    dy: Tensor  # (T, B, P|H) m_t ⊙ dout
+    dh: Tensor  # (B, P|H) the gradient of the final h on entry, of the initial h on exit
+    dc: Tensor  # (B, H) the same for c
+    da: Tensor  # (T, B, 4H) gradients of the gate pre-activations
+    dz_hh: Tensor | None  # (T, B, 4H) gradient of W_hh h̃ before its layer norm (layer norm)
+    dh_new_all: Tensor | None  # (T, B, P) dh' for dW_hr (projection)
+    dc_hat: Tensor | None  # (T, B, H) dĉ for dγ_c, dβ_c (cell layer norm)
+
+
+class Masks(NamedTuple):
+    mu_h: Tensor | None  # (T, B, P|H) μ^h of (M), dense
+    mu_c: Tensor | None  # (T, B, H) μ^c
+    q: Tensor | None  # (B, P|H) recurrent dropout's mask
+
+
+def forward_loop(buffers: ForwardBuffers, p: LSTMParams, masks: Masks, cell_clip: float | None,
+                 reverse: bool) -> None:
     """Steps (0)-(7), (M) over the sequence; ``gates`` holds the input part of (0) on entry, the
     activated gates on exit; the states, c', tanh(c'), m and layer-norm statistics are written in place."""
+    gates, hs, cs, c_new, tc, m, z_hh, hh_mean, hh_rstd, c_mean, c_rstd = buffers
+    mu_h, mu_c, q = masks
+    weight_hh, weight_hr, weight_ci, weight_cf, weight_co = p.weight_hh, p.weight_hr, p.weight_ci, p.weight_cf, p.weight_co
+    ln_hh_weight, ln_cell_weight, ln_cell_bias = p.ln_hh_weight, p.ln_cell_weight, p.ln_cell_bias
     T, B, G = gates.shape
     H, P = G // 4, hs.shape[2]
     s = steps(T, reverse)
@@ -70,16 +109,16 @@ def forward_loop(gates: Tensor, hs: Tensor, cs: Tensor, c_new: Tensor, tc: Tenso
             torch.lerp(c_prev, c, MU_C[t], out=CS[t + 1 - s.offset])  # (M)
 
 
-def backward_loop(dy: Tensor, dh: Tensor, dc: Tensor, da: Tensor, dz_hh: Tensor | None, dh_new_all: Tensor | None,
-                  dc_hat: Tensor | None, gates: Tensor, cs: Tensor, c_new: Tensor, tc: Tensor, z_hh: Tensor | None,
-                  hh_mean: Tensor | None, hh_rstd: Tensor | None, c_mean: Tensor | None, c_rstd: Tensor | None,
-                  weight_hh: Tensor, weight_hr: Tensor | None, weight_ci: Tensor | None, weight_cf: Tensor | None,
-                  weight_co: Tensor | None, ln_hh_weight: Tensor | None, ln_cell_weight: Tensor | None,
-                  mu_h: Tensor | None, mu_c: Tensor | None, q: Tensor | None, cell_clip: float | None,
-                  reverse: bool) -> None:
+def backward_loop(grads: BackwardBuffers, buffers: ForwardBuffers, p: LSTMParams, masks: Masks,
+                  cell_clip: float | None, reverse: bool) -> None:
     """BPTT over the sequence. ``dy`` (T, B, P) is m_t ⊙ dout; ``dh``, ``dc`` hold the gradients of the
     final state on entry and of the initial state on exit; ``da`` (and ``dz_hh`` with layer norm,
     ``dh_new_all`` with a projection, ``dc_hat`` with cell layer norm) are filled for every step."""
+    dy, dh, dc, da, dz_hh, dh_new_all, dc_hat = grads
+    gates, _, cs, c_new, tc, _, z_hh, hh_mean, hh_rstd, c_mean, c_rstd = buffers
+    mu_h, mu_c, q = masks
+    weight_hh, weight_hr, weight_ci, weight_cf, weight_co = p.weight_hh, p.weight_hr, p.weight_ci, p.weight_cf, p.weight_co
+    ln_hh_weight, ln_cell_weight = p.ln_hh_weight, p.ln_cell_weight
     T, B, G = gates.shape
     H, P = G // 4, dh.shape[1]
     s = steps(T, reverse)

@@ -20,15 +20,15 @@ backward); the weight and input gradients are three GEMMs over all T*B rows afte
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
 from torch import Tensor
 
 from .._types import NO_NOISE, RNNParams, ScanNoise
-from ._common import (bias_sum, blend_weight, input_projection, linear, relu_grad, steps, tanh_grad,
-                      twin_grads)
+from ._common import (bias_sum, blend_weight, from_op_list, input_projection, linear, op_list, relu_grad, steps,
+                      tanh_grad)
+from ._ops import define_scan_op
 
 
 class RNNCache(NamedTuple):
@@ -113,36 +113,37 @@ def backward(dout: Tensor, dh_n: Tensor, cache: RNNCache, reverse: bool, nonline
     return RNNGrads(dx, dh, RNNParams(dW_ih, dW_hh, db, db))
 
 
-class RNNFunction(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, twin, x, h0, mask, zoneout_h, recurrent, reverse, nonlinearity, *weights):
-        p = RNNParams(*weights)
-        out, h_n, cache = forward(x, h0, p, mask, reverse, nonlinearity, ScanNoise(zoneout_h, None, recurrent))
-        ctx.save_for_backward(h0, *p, *cache)
-        ctx.options, ctx.twin = (reverse, nonlinearity, p.bias_ih is not None), twin
-        return out, h_n
+def _scan(x: Tensor, state: list[Tensor], mask: Tensor | None, noise: list[Tensor], weights: list[Tensor],
+          reverse: bool, nonlinearity: str) -> list[Tensor]:
+    """[out, h_n, *fresh]: the op form of ``forward`` (see _ops.py)."""
+    out, h_n, cache = forward(x, state[0], RNNParams(*from_op_list(weights)), mask, reverse, nonlinearity,
+                              ScanNoise(*from_op_list(noise)))
+    return op_list([out, h_n, cache.hs, None if cache.mu is None else cache.h_new], x)  # else h_new is a view of hs
 
-    @staticmethod
-    def backward(ctx, dout, dh_n):
-        h0, *saved = ctx.saved_tensors
-        p, cache, needs = RNNParams(*saved[:4]), RNNCache(*saved[4:]), ctx.needs_input_grad
-        if torch.is_grad_enabled():  # create_graph=True: the twin's gradients, as a graph
-            g = twin_grads(ctx.twin, (cache.x, h0, *p), needs[1:3] + needs[8:], (dout, dh_n))
-            return None, *g[:2], None, None, None, None, None, *g[2:]
-        g = backward(dout, dh_n, cache, *ctx.options, needs[1])
-        return None, g.x, g.h0, None, None, None, None, None, *g.params
+
+def _scan_backward(grads: list[Tensor], x: Tensor, mask: Tensor | None, noise: list[Tensor], weights: list[Tensor],
+                   fresh: list[Tensor], reverse: bool, nonlinearity: str, need_dx: bool) -> list[Tensor]:
+    dout, dh_n = grads
+    zoneout_h, _, recurrent = from_op_list(noise)
+    p = RNNParams(*from_op_list(weights))
+    hs, h_new = from_op_list(fresh)
+    if h_new is None:
+        h_new = hs[steps(x.shape[0], reverse).next]
+    cache = RNNCache(x, p.weight_ih, p.weight_hh, hs, h_new, mask, blend_weight(mask, zoneout_h), recurrent)
+    g = backward(dout, dh_n, cache, reverse, nonlinearity, p.bias_ih is not None, need_dx)
+    db = g.params.bias_hh  # may be the same tensor as bias_ih's gradient; an op's outputs must not alias
+    return op_list([g.x, g.h0, *g.params._replace(bias_hh=None if db is None else db.clone())], x)
+
+
+def _call_twin(twin, x, state, mask, noise, weights, reverse, nonlinearity):
+    return twin(x, state[0], RNNParams(*from_op_list(weights)), mask, reverse, nonlinearity, noise=ScanNoise(*from_op_list(noise)))
+
+
+scan_op = define_scan_op("rnn", "str nonlinearity", _scan, _scan_backward, _call_twin)
 
 
 def rnn_scan(x: Tensor, h0: Tensor, params: RNNParams, mask: Tensor | None, reverse: bool, nonlinearity: str,
-             *, noise: ScanNoise = NO_NOISE,
-             twin: Callable[..., tuple[Tensor, Tensor]] | None = None) -> tuple[Tensor, Tensor]:
-    """The kernel behind ``impl="kernel"``: same arguments and results as the reference ``rnn_scan``.
-
-    ``twin``: a differentiable scan with the same arguments (the reference), used only for
-    higher-order gradients (``create_graph=True``; see ``_common.twin_grads``).
-    """
-    def rerun(x, h0, *weights):
-        return twin(x, h0, RNNParams(*weights), mask, reverse, nonlinearity, noise=noise)
-
-    return RNNFunction.apply(None if twin is None else rerun, x, h0, mask, noise.zoneout_h, noise.recurrent, reverse,
-                            nonlinearity, *params)
+             *, noise: ScanNoise = NO_NOISE) -> tuple[Tensor, Tensor]:
+    """The kernel behind ``impl="kernel"``: same arguments and results as the reference ``rnn_scan``."""
+    out, h_n, *_ = scan_op(x, [h0], mask, op_list(noise, x), op_list(params, x), reverse, nonlinearity)
+    return out, h_n

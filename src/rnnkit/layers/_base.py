@@ -109,12 +109,8 @@ class RecurrentLayer(nn.Module):
     def scan(self, x: Tensor, state: Any, params: Any, mask: Tensor | None, reverse: bool,
              impl: str) -> tuple[Tensor, Any]:
         """Run one direction of one layer with ``impl`` ("reference" or "kernel"), regularised in training."""
-        reference = getattr(_reference, self.scan_name)
+        scan = getattr(_reference if impl == "reference" else kernels, self.scan_name)
         options = self.cell_options()
-        if impl == "reference":
-            scan = reference
-        else:  # the kernel, with the reference as its twin for double backward (create_graph=True)
-            scan, options["twin"] = getattr(kernels, self.scan_name), reference
         if self.regularisers.active():
             reg = self.regularisers
             x = reg.drop_input(x, self.training)

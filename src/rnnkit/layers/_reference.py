@@ -11,6 +11,7 @@ from torch import Tensor
 
 from ..cells import NO_NOISE, GRUParams, LSTMParams, LSTMState, RNNParams, ScanNoise, gru_cell, lstm_cell, rnn_cell
 from ..cells._noise import zoneout
+from ..kernels import register_twin
 
 State = TypeVar("State", Tensor, LSTMState)
 
@@ -68,3 +69,9 @@ def gru_scan(x: Tensor, h0: Tensor, params: GRUParams, mask: Tensor | None, reve
              reset_after: bool, *, noise: ScanNoise = NO_NOISE) -> tuple[Tensor, Tensor]:
     return reference_scan(lambda x_t, h: gru_cell(x_t, h, params, reset_after, recurrent_mask=noise.recurrent),
                           x, h0, mask, reverse, (noise.zoneout_h,))
+
+
+# each kernel's backward differentiates its reference twin when a higher-order gradient is asked for
+register_twin("rnn", rnn_scan)
+register_twin("lstm", lstm_scan)
+register_twin("gru", gru_scan)

@@ -53,35 +53,63 @@ inline void check_contiguous(std::initializer_list<std::pair<const char*, OptTen
     TORCH_CHECK(!tensor || !tensor->defined() || tensor->is_contiguous(), "rnnkit loops: ", name, " must be contiguous");
 }
 
-void lstm_forward_loop(Tensor gates, Tensor hs, Tensor cs, Tensor c_new, Tensor tc, OptTensor m, OptTensor z_hh,
-                       OptTensor hh_mean, OptTensor hh_rstd, OptTensor c_mean, OptTensor c_rstd, Tensor W_hh,
-                       OptTensor W_hr, OptTensor w_ci, OptTensor w_cf, OptTensor w_co, OptTensor ln_hh_w,
-                       OptTensor ln_c_w, OptTensor ln_c_b, OptTensor mu_h, OptTensor mu_c, OptTensor q,
-                       std::optional<double> clip, bool reverse) {
-  check_contiguous({{"gates", gates}, {"hs", hs}, {"cs", cs}, {"c_new", c_new}, {"tc", tc}, {"m", m}, {"z_hh", z_hh},
-                    {"hh_mean", hh_mean}, {"hh_rstd", hh_rstd}, {"c_mean", c_mean}, {"c_rstd", c_rstd}, {"w_ci", w_ci},
-                    {"w_cf", w_cf}, {"w_co", w_co}, {"ln_hh_w", ln_hh_w}, {"ln_c_w", ln_c_w}, {"ln_c_b", ln_c_b},
-                    {"mu_h", mu_h}, {"mu_c", mu_c}, {"q", q}});
+// The LSTM loops take their many tensors in three groups, the fields of the named tuples of _lstm_loops.py
+// (ForwardBuffers, BackwardBuffers, Masks) and of LSTMParams (rnnkit/_types.py), in the order of these enums.
+enum ForwardBuffer { GATES, HS, CS, C_NEW, TC, M, Z_HH, HH_MEAN, HH_RSTD, C_MEAN, C_RSTD, N_FORWARD_BUFFERS };
+enum BackwardBuffer { DY, DH, DC, DA, DZ_HH, DH_NEW_ALL, DC_HAT, N_BACKWARD_BUFFERS };
+enum Param { W_IH, W_HH, B_IH, B_HH, W_CI, W_CF, W_CO, W_HR, LN_IH_W, LN_HH_W, LN_C_W, LN_C_B, N_PARAMS };
+enum Mask { MU_H, MU_C, Q, N_MASKS };
+using Tensors = c10::List<OptTensor>;
+
+// the loops walk buffers, masks and the weight vectors (peepholes, layer-norm gains) with pointers; the
+// matrices go to the GEMM, which takes any strides
+inline void check_group(const Tensors& group, size_t size, const char* name) {
+  TORCH_CHECK(group.size() == size, "rnnkit loops: ", name, " must hold ", size, " tensors, got ", group.size());
+  for (size_t k = 0; k < group.size(); ++k) {
+    const OptTensor tensor = group.get(k);
+    const bool walked = tensor && tensor->defined() && (tensor->dim() != 2 || std::string(name) != "weights");
+    TORCH_CHECK(!walked || tensor->is_contiguous(), "rnnkit loops: ", name, "[", k, "] must be contiguous");
+  }
+}
+
+inline OptTensor opt(const Tensors& group, int k) { return group.get(k); }
+
+inline Tensor need(const Tensors& group, int k, const char* name) {
+  const OptTensor tensor = group.get(k);
+  TORCH_CHECK(tensor && tensor->defined(), "rnnkit loops: ", name, " is required");
+  return *tensor;
+}
+
+void lstm_forward_loop(const Tensors& buffers, const Tensors& p, const Tensors& masks, std::optional<double> clip,
+                       bool reverse) {
+  check_group(buffers, N_FORWARD_BUFFERS, "buffers");
+  check_group(p, N_PARAMS, "weights");
+  check_group(masks, N_MASKS, "masks");
+  const Tensor gates = need(buffers, GATES, "gates");
   AT_DISPATCH_FLOATING_TYPES(gates.scalar_type(), "lstm_forward_loop", [&] {
-    lstm_forward<scalar_t>(gates, hs, cs, c_new, tc, m, z_hh, hh_mean, hh_rstd, c_mean, c_rstd, W_hh, W_hr, w_ci, w_cf,
-                           w_co, ln_hh_w, ln_c_w, ln_c_b, mu_h, mu_c, q, clip, reverse);
+    lstm_forward<scalar_t>(gates, need(buffers, HS, "hs"), need(buffers, CS, "cs"), need(buffers, C_NEW, "c_new"),
+                           need(buffers, TC, "tc"), opt(buffers, M), opt(buffers, Z_HH), opt(buffers, HH_MEAN),
+                           opt(buffers, HH_RSTD), opt(buffers, C_MEAN), opt(buffers, C_RSTD), need(p, W_HH, "weight_hh"),
+                           opt(p, W_HR), opt(p, W_CI), opt(p, W_CF), opt(p, W_CO), opt(p, LN_HH_W), opt(p, LN_C_W),
+                           opt(p, LN_C_B), opt(masks, MU_H), opt(masks, MU_C), opt(masks, Q), clip, reverse);
   });
 }
 
-void lstm_backward_loop(Tensor dy, Tensor dh, Tensor dc, Tensor da, OptTensor dz_hh, OptTensor dh_new_all,
-                        OptTensor dc_hat, Tensor gates, Tensor cs, Tensor c_new, Tensor tc, OptTensor z_hh,
-                        OptTensor hh_mean, OptTensor hh_rstd, OptTensor c_mean, OptTensor c_rstd, Tensor W_hh,
-                        OptTensor W_hr, OptTensor w_ci, OptTensor w_cf, OptTensor w_co, OptTensor ln_hh_w,
-                        OptTensor ln_c_w, OptTensor mu_h, OptTensor mu_c, OptTensor q, std::optional<double> clip,
-                        bool reverse) {
-  check_contiguous({{"dy", dy}, {"dh", dh}, {"dc", dc}, {"da", da}, {"dz_hh", dz_hh}, {"dh_new_all", dh_new_all},
-                    {"dc_hat", dc_hat}, {"gates", gates}, {"cs", cs}, {"c_new", c_new}, {"tc", tc}, {"z_hh", z_hh},
-                    {"hh_mean", hh_mean}, {"hh_rstd", hh_rstd}, {"c_mean", c_mean}, {"c_rstd", c_rstd}, {"w_ci", w_ci},
-                    {"w_cf", w_cf}, {"w_co", w_co}, {"ln_hh_w", ln_hh_w}, {"ln_c_w", ln_c_w}, {"mu_h", mu_h},
-                    {"mu_c", mu_c}, {"q", q}});
+void lstm_backward_loop(const Tensors& grads, const Tensors& buffers, const Tensors& p, const Tensors& masks,
+                        std::optional<double> clip, bool reverse) {
+  check_group(grads, N_BACKWARD_BUFFERS, "grads");
+  check_group(buffers, N_FORWARD_BUFFERS, "buffers");
+  check_group(p, N_PARAMS, "weights");
+  check_group(masks, N_MASKS, "masks");
+  const Tensor gates = need(buffers, GATES, "gates");
   AT_DISPATCH_FLOATING_TYPES(gates.scalar_type(), "lstm_backward_loop", [&] {
-    lstm_backward<scalar_t>(dy, dh, dc, da, dz_hh, dh_new_all, dc_hat, gates, cs, c_new, tc, z_hh, hh_mean, hh_rstd,
-                            c_mean, c_rstd, W_hh, W_hr, w_ci, w_cf, w_co, ln_hh_w, ln_c_w, mu_h, mu_c, q, clip, reverse);
+    lstm_backward<scalar_t>(need(grads, DY, "dy"), need(grads, DH, "dh"), need(grads, DC, "dc"), need(grads, DA, "da"),
+                            opt(grads, DZ_HH), opt(grads, DH_NEW_ALL), opt(grads, DC_HAT), gates,
+                            need(buffers, CS, "cs"), need(buffers, C_NEW, "c_new"), need(buffers, TC, "tc"),
+                            opt(buffers, Z_HH), opt(buffers, HH_MEAN), opt(buffers, HH_RSTD), opt(buffers, C_MEAN),
+                            opt(buffers, C_RSTD), need(p, W_HH, "weight_hh"), opt(p, W_HR), opt(p, W_CI), opt(p, W_CF),
+                            opt(p, W_CO), opt(p, LN_HH_W), opt(p, LN_C_W), opt(masks, MU_H), opt(masks, MU_C),
+                            opt(masks, Q), clip, reverse);
   });
 }
 
@@ -117,10 +145,25 @@ std::tuple<Tensor, Tensor, Tensor> layer_norm_grads(Tensor dy, Tensor z, Tensor 
 
 }  // namespace rnnkit
 
-TORCH_LIBRARY(rnnkit, m) {
-  m.def("layer_norm_grads", &rnnkit::layer_norm_grads);
-  m.def("lstm_forward_loop", &rnnkit::lstm_forward_loop);
-  m.def("lstm_backward_loop", &rnnkit::lstm_backward_loop);
-  m.def("gru_forward_loop", &rnnkit::gru_forward_loop);
-  m.def("gru_backward_loop", &rnnkit::gru_backward_loop);
+// Schemas written out: (a!) marks what an op writes into, so that torch.compile's functionalisation and
+// torch.library's checks know. The kernels are CPU code, registered for the CPU key; the fake (shape-only)
+// versions for tracing are registered in _extension.py.
+TORCH_LIBRARY_FRAGMENT(rnnkit, m) {
+  m.def("layer_norm_grads(Tensor dy, Tensor z, Tensor mean, Tensor rstd, Tensor gamma, bool need_dz, bool need_dbias) "
+        "-> (Tensor, Tensor, Tensor)");
+  m.def("lstm_forward_loop(Tensor(a!)?[] buffers, Tensor?[] weights, Tensor?[] masks, float? clip, bool reverse) -> ()");
+  m.def("lstm_backward_loop(Tensor(a!)?[] grads, Tensor?[] buffers, Tensor?[] weights, Tensor?[] masks, float? clip, "
+        "bool reverse) -> ()");
+  m.def("gru_forward_loop(Tensor(a!) gates, Tensor(b!) hs, Tensor(c!) hidden, Tensor W_hh, Tensor? b_hh, Tensor? mu, "
+        "Tensor? q, bool reset_after, bool reverse) -> ()");
+  m.def("gru_backward_loop(Tensor dy, Tensor(a!) dh, Tensor(b!) da, Tensor(c!) dhid, Tensor gates, Tensor hs, "
+        "Tensor hidden, Tensor W_hh, Tensor? mu, Tensor? q, bool reset_after, bool reverse) -> ()");
+}
+
+TORCH_LIBRARY_IMPL(rnnkit, CPU, m) {
+  m.impl("layer_norm_grads", &rnnkit::layer_norm_grads);
+  m.impl("lstm_forward_loop", &rnnkit::lstm_forward_loop);
+  m.impl("lstm_backward_loop", &rnnkit::lstm_backward_loop);
+  m.impl("gru_forward_loop", &rnnkit::gru_forward_loop);
+  m.impl("gru_backward_loop", &rnnkit::gru_backward_loop);
 }
