@@ -267,6 +267,10 @@ def _state_tensor(state: Tensor | None, name: str, shape: tuple[int, int, int], 
     if tuple(state.shape) != expected:
         raise ValueError(f"{name} must have shape (num_layers * num_directions, {'' if unbatched else 'B, '}H) = "
                          f"{expected}, got {tuple(state.shape)}")
+    if state.dtype != x.dtype and not torch.is_autocast_enabled(x.device.type):
+        raise ValueError(f"{name} has dtype {state.dtype} but the input has {x.dtype}; give both the same dtype")
+    if state.device != x.device:
+        raise ValueError(f"{name} is on {state.device} but the input is on {x.device}; move both to one device")
     return state.unsqueeze(1) if unbatched else state
 
 
