@@ -1,7 +1,8 @@
 """Double backward (``create_graph=True``) through the kernels: gradient penalties, Hessian-vector products.
 
 The hand-derived backward is not itself differentiable; under ``create_graph`` it differentiates
-its twin (the reference scan, registered by ``rnnkit.layers``) instead. Checked by ``gradgradcheck`` and against torch's layers.
+its twin (the reference scan, registered by ``rnnkit.layers``) instead. Checked by
+``gradgradcheck`` and against torch's layers.
 """
 from __future__ import annotations
 

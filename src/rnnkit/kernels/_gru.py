@@ -27,7 +27,7 @@ from .._types import NO_NOISE, GRUParams, ScanNoise
 from . import _extension as extension
 from . import _gru_loops
 from ._common import bias_sum, blend_weight, from_op_list, input_projection, linear, op_list, steps, sum_rows
-from ._ops import define_scan_op
+from ._ops import define_scan_op, gradients_out, tensor_state_twin
 
 
 class GRUCache(NamedTuple):
@@ -118,15 +118,10 @@ def _scan_backward(grads: list[Tensor], x: Tensor, mask: Tensor | None, noise: l
     gates, hs, hidden = fresh
     cache = GRUCache(x, p.weight_ih, p.weight_hh, gates, hs, hidden, mask, blend_weight(mask, zoneout_h), recurrent)
     g = backward(dout, dh_n, cache, reverse, reset_after, p.bias_ih is not None, need_dx)
-    db = g.params.bias_hh  # may be the same tensor as bias_ih's gradient; an op's outputs must not alias
-    return op_list([g.x, g.h0, *g.params._replace(bias_hh=None if db is None else db.clone())], x)
+    return gradients_out(g.x, [g.h0], g.params, x)
 
 
-def _call_twin(twin, x, state, mask, noise, weights, reverse, reset_after):
-    return twin(x, state[0], GRUParams(*from_op_list(weights)), mask, reverse, reset_after, noise=ScanNoise(*from_op_list(noise)))
-
-
-scan_op = define_scan_op("gru", "bool reset_after", _scan, _scan_backward, _call_twin)
+scan_op = define_scan_op("gru", "bool reset_after", _scan, _scan_backward, tensor_state_twin(GRUParams))
 
 
 def gru_scan(x: Tensor, h0: Tensor, params: GRUParams, mask: Tensor | None, reverse: bool, reset_after: bool,

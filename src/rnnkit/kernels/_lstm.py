@@ -34,7 +34,7 @@ from . import _lstm_loops
 from ._lstm_loops import BackwardBuffers, ForwardBuffers, Masks
 from ._common import (LN_EPS, bias_sum, blend_weight, from_op_list, input_projection, layer_norm_grads, linear,
                       op_list, steps, sum_rows)
-from ._ops import define_scan_op
+from ._ops import define_scan_op, gradients_out
 
 
 class LSTMCache(NamedTuple):
@@ -173,8 +173,7 @@ def _scan_backward(grads: list[Tensor], x: Tensor, mask: Tensor | None, noise: l
     cache = LSTMCache(x=x, mask=mask, mu_h=blend_weight(mask, zoneout_h), mu_c=blend_weight(mask, zoneout_c),
                       recurrent=recurrent, **cache)
     g = backward(dout, dh_n, dc_n, LSTMParams(*from_op_list(weights)), cache, reverse, cell_clip, need_dx)
-    db = g.params.bias_hh  # the same tensor as bias_ih's gradient; an op's outputs must not alias
-    return op_list([g.x, g.h0, g.c0, *g.params._replace(bias_hh=None if db is None else db.clone())], x)
+    return gradients_out(g.x, [g.h0, g.c0], g.params, x)
 
 
 def _call_twin(twin, x, state, mask, noise, weights, reverse, cell_clip):

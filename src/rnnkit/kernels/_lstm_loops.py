@@ -57,7 +57,8 @@ def forward_loop(buffers: ForwardBuffers, p: LSTMParams, masks: Masks, cell_clip
     activated gates on exit; the states, c', tanh(c'), m and layer-norm statistics are written in place."""
     gates, hs, cs, c_new, tc, m, z_hh, hh_mean, hh_rstd, c_mean, c_rstd = buffers
     mu_h, mu_c, q = masks
-    weight_hh, weight_hr, weight_ci, weight_cf, weight_co = p.weight_hh, p.weight_hr, p.weight_ci, p.weight_cf, p.weight_co
+    weight_hh, weight_hr = p.weight_hh, p.weight_hr
+    weight_ci, weight_cf, weight_co = p.weight_ci, p.weight_cf, p.weight_co
     ln_hh_weight, ln_cell_weight, ln_cell_bias = p.ln_hh_weight, p.ln_cell_weight, p.ln_cell_bias
     T, B, G = gates.shape
     H, P = G // 4, hs.shape[2]
@@ -117,7 +118,8 @@ def backward_loop(grads: BackwardBuffers, buffers: ForwardBuffers, p: LSTMParams
     dy, dh, dc, da, dz_hh, dh_new_all, dc_hat = grads
     gates, _, cs, c_new, tc, _, z_hh, hh_mean, hh_rstd, c_mean, c_rstd = buffers
     mu_h, mu_c, q = masks
-    weight_hh, weight_hr, weight_ci, weight_cf, weight_co = p.weight_hh, p.weight_hr, p.weight_ci, p.weight_cf, p.weight_co
+    weight_hh, weight_hr = p.weight_hh, p.weight_hr
+    weight_ci, weight_cf, weight_co = p.weight_ci, p.weight_cf, p.weight_co
     ln_hh_weight, ln_cell_weight = p.ln_hh_weight, p.ln_cell_weight
     T, B, G = gates.shape
     H, P = G // 4, dh.shape[1]

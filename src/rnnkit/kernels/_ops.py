@@ -21,7 +21,8 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from ._common import TWINS, from_op_list, twin_grads
+from .._types import ScanNoise
+from ._common import TWINS, from_op_list, op_list, twin_grads
 
 # (twin, x, state, mask, noise, weights, reverse, option) -> the twin's outputs as a flat tuple (out, *state_n)
 TwinCall = Callable[..., tuple[Tensor, ...]]
@@ -73,3 +74,20 @@ def define_scan_op(family: str, option_schema: str, forward: Callable[..., list[
 
     scan_op.register_autograd(gradient, setup_context=setup_context)
     return scan_op
+
+
+def gradients_out(dx: Tensor | None, dstate: list[Tensor], dparams: tuple, like: Tensor) -> list[Tensor]:
+    """``[dx, *dstate, *dparams]`` as a backward op returns them. b_ih and b_hh enter only through their
+    sum, so the kernels give both one gradient tensor; an op's outputs must not alias, so b_hh gets a copy."""
+    if dparams.bias_hh is not None and dparams.bias_hh is dparams.bias_ih:
+        dparams = dparams._replace(bias_hh=dparams.bias_hh.clone())
+    return op_list([dx, *dstate, *dparams], like)
+
+
+def tensor_state_twin(params_type: type) -> TwinCall:
+    """The twin call of a family whose state is one tensor and whose option is positional (RNN, GRU)."""
+    def call_twin(twin, x, state, mask, noise, weights, reverse, option):
+        return twin(x, state[0], params_type(*from_op_list(weights)), mask, reverse, option,
+                    noise=ScanNoise(*from_op_list(noise)))
+
+    return call_twin

@@ -28,7 +28,7 @@ from torch import Tensor
 from .._types import NO_NOISE, RNNParams, ScanNoise
 from ._common import (bias_sum, blend_weight, from_op_list, input_projection, linear, op_list, relu_grad, steps,
                       tanh_grad)
-from ._ops import define_scan_op
+from ._ops import define_scan_op, gradients_out, tensor_state_twin
 
 
 class RNNCache(NamedTuple):
@@ -131,15 +131,10 @@ def _scan_backward(grads: list[Tensor], x: Tensor, mask: Tensor | None, noise: l
         h_new = hs[steps(x.shape[0], reverse).next]
     cache = RNNCache(x, p.weight_ih, p.weight_hh, hs, h_new, mask, blend_weight(mask, zoneout_h), recurrent)
     g = backward(dout, dh_n, cache, reverse, nonlinearity, p.bias_ih is not None, need_dx)
-    db = g.params.bias_hh  # may be the same tensor as bias_ih's gradient; an op's outputs must not alias
-    return op_list([g.x, g.h0, *g.params._replace(bias_hh=None if db is None else db.clone())], x)
+    return gradients_out(g.x, [g.h0], g.params, x)
 
 
-def _call_twin(twin, x, state, mask, noise, weights, reverse, nonlinearity):
-    return twin(x, state[0], RNNParams(*from_op_list(weights)), mask, reverse, nonlinearity, noise=ScanNoise(*from_op_list(noise)))
-
-
-scan_op = define_scan_op("rnn", "str nonlinearity", _scan, _scan_backward, _call_twin)
+scan_op = define_scan_op("rnn", "str nonlinearity", _scan, _scan_backward, tensor_state_twin(RNNParams))
 
 
 def rnn_scan(x: Tensor, h0: Tensor, params: RNNParams, mask: Tensor | None, reverse: bool, nonlinearity: str,
