@@ -1,7 +1,7 @@
 """Whole-sequence kernels with hand-derived BPTT (see docs/derivations/).
 
 Each family exports a scan with the signature of its reference in ``rnnkit.layers._reference``;
-``RecurrentLayer`` finds them by name (``impl="kernel"``). Each scan is a ``torch.autograd.Function``
+``RecurrentLayer`` finds them by name (``impl="kernel"``). Each scan is a custom op (``_ops.py``)
 over a ``forward`` that returns a cache and a hand-derived ``backward`` (``_rnn.py``, ``_lstm.py``,
 ``_gru.py``); their time loops run in C++ (``csrc/loops.cpp``) when that optional library has been
 built (``python -m rnnkit.kernels build``, ``build_extension()``), else in PyTorch
