@@ -80,14 +80,18 @@ def test_gru_cell_torch_form(dtype, bias):
     assert_grads_equal(ours, theirs, TOLERANCE[dtype])
 
 
-@pytest.mark.parametrize("cell_class", [rk.RNNCell, rk.LSTMCell, rk.GRUCell])
-def test_unbatched_input_like_torch(cell_class):
+@pytest.mark.parametrize("ours_class, theirs_class", [(rk.RNNCell, torch.nn.RNNCell), (rk.LSTMCell, torch.nn.LSTMCell),
+                                                      (rk.GRUCell, torch.nn.GRUCell)], ids=["rnn", "lstm", "gru"])
+def test_unbatched_input_like_torch(ours_class, theirs_class):
+    """A 1-D input (and state) gives torch's cell's 1-D result, with and without a given state."""
     torch.manual_seed(4)
-    cell = cell_class(4, 5)
-    x = torch.randn(4)
-    out = cell(x)
-    batched = cell(x[None])
-    if isinstance(out, tuple):
-        out, batched = out[0], batched[0]
-    assert out.shape == (5,)
-    torch.testing.assert_close(out, batched[0])
+    theirs = theirs_class(4, 5)
+    ours = ours_class(4, 5)
+    ours.load_state_dict(theirs.state_dict())
+    x, h = torch.randn(4), torch.randn(5)
+    state = (h, torch.randn(5)) if theirs_class is torch.nn.LSTMCell else h
+    for args in ((x,), (x, state)):
+        mine, expected = ours(*args), theirs(*args)
+        for a, b in zip(mine if isinstance(mine, tuple) else (mine,), expected if isinstance(expected, tuple) else (expected,)):
+            assert a.shape == b.shape == (5,)
+            torch.testing.assert_close(a, b)

@@ -61,10 +61,7 @@ def test_the_pytorch_loops_run_when_the_extension_is_off(monkeypatch, fresh_exte
     assert _extension.load() is None and "off" in _extension.status()
     assert _extension.op("lstm_forward_loop", torch.zeros(1)) is None
     layer = rk.LSTM(I, H, peephole=True, impl="kernel").double()
-    x = leaf(T, B, I)
-    out, _ = layer(x, lengths=LENGTHS)
-    out.sum().backward()
-    assert torch.isfinite(x.grad).all()
+    assert_same_as_reference(layer, rk.LSTM(I, H, peephole=True, impl="reference").double())
 
 
 def test_a_failed_build_falls_back_quietly(monkeypatch, tmp_path, fresh_extension_state):
@@ -75,9 +72,15 @@ def test_a_failed_build_falls_back_quietly(monkeypatch, tmp_path, fresh_extensio
         _extension.build()
     monkeypatch.setenv("RNNKIT_EXTENSION", "build")  # build on first use: fails, and the kernels still run
     assert _extension.load() is None and "unavailable" in _extension.status()
-    layer = rk.GRU(I, H, impl="kernel").double()
-    out, h_n = layer(leaf(T, B, I))
-    assert out.shape == (T, B, H) and torch.isfinite(h_n).all()
+    assert_same_as_reference(rk.GRU(I, H, impl="kernel").double(), rk.GRU(I, H, impl="reference").double())
+
+
+def assert_same_as_reference(layer, reference):
+    """The layer (on whichever loops are in charge) computes what the reference cells compute, gradients too."""
+    reference.load_state_dict(layer.state_dict())
+    x = leaf(T, B, I)
+    for got, expected in zip(run_layer(layer, x, LENGTHS), run_layer(reference, x, LENGTHS)):
+        torch.testing.assert_close(got, expected, atol=1e-10, rtol=1e-10)
 
 
 def test_an_unbuilt_library_is_not_compiled_on_use(monkeypatch, tmp_path, fresh_extension_state):
@@ -146,3 +149,29 @@ def test_saturating_gates_give_the_reference_numbers_not_nan(make):
         assert torch.isfinite(a).all()
         torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
     assert all(torch.isfinite(g).all() for g in kernel[3:])
+
+
+@needs_build
+@pytest.mark.parametrize("make", [lambda: rk.LSTM(4, 512, peephole=True, layer_norm=True, zoneout=0.1, impl="kernel"),
+                                  lambda: rk.GRU(4, 512, impl="kernel")], ids=["lstm", "gru"])
+def test_parallel_rows_match_the_pytorch_loops(make, fresh_extension_state):
+    """The C++ loops split the batch's rows over threads when each gets ~32k elements (``rows`` in
+    csrc/common.h: a grain of 32768 / width rows); 2 threads and 160 rows of width 512 take that path."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        torch.manual_seed(0)
+        layer = make().double()
+        x = torch.randn(3, 160, 4, dtype=torch.float64, requires_grad=True)
+        lengths = torch.randint(1, 4, (160,))
+        lengths[0] = 3
+        torch.manual_seed(1)
+        with_cpp = run_layer(layer, x, lengths)
+        assert _extension.load() is not None
+        _extension.disable()
+        torch.manual_seed(1)
+        with_python = run_layer(layer, x, lengths)
+    finally:
+        torch.set_num_threads(threads)
+    for a, b in zip(with_cpp, with_python):
+        torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-10)
