@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from rich.console import Console
 
@@ -26,7 +27,7 @@ DESCRIPTION = """Train a recurrent model on a bundled data set or your own files
 
 DIR receives config.json (every setting), metrics.json (test figures as test_<metric>, loss per
 epoch), model.safetensors, curves.png and report.html (open it in a browser); a classifier also
-confusion.png."""
+confusion.png. A DIR that already holds a run is refused unless --overwrite is given."""
 
 EPILOG = """examples:
   rnnkit train --data fsdd-digits --out runs/digits
@@ -53,6 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "ctc, tag: fsdd-strings, an .npz or a folder of label sequences (docs/ctc_data.md); "
                              "seq2seq: cmudict or a TSV of word<TAB>space-separated tokens")
     parser.add_argument("--out", required=True, metavar="DIR", help="run directory to write (created if missing)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write into DIR even if it already holds a run (its files are replaced)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_data_arguments(parser)
     add_model_arguments(parser)
@@ -61,8 +64,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_seq2seq_arguments(parser)
 
 
+# Files that mark a folder as holding a run (what every task writes, and the test samples of a classifier).
+RUN_FILES = ("config.json", "metrics.json", "model.safetensors", "test_samples.json", "report.html")
+
+
+def check_out_folder(out: str | Path, overwrite: bool) -> None:
+    """Refuse an --out that is a file, or a folder holding a run unless ``overwrite``; touches nothing."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out}: exists and is not a folder")
+    found = [name for name in RUN_FILES if (out / name).exists()]
+    if found and not overwrite:
+        raise ValueError(f"--out {out}: already holds a run ({', '.join(found)}); pass --overwrite to replace "
+                         "it, or choose another folder")
+
+
 def run(args: argparse.Namespace) -> int:
     check_task_options(args, args.task)
+    check_out_folder(args.out, args.overwrite)  # before any data is read: a refused run costs nothing
     runs = {"classify": _classify, "lm": _language_model, "ctc": _label_strings, "tag": _label_strings,
             "seq2seq": _sequence_to_sequence}
     return runs[args.task](with_task_defaults(args), Console(stderr=True))
