@@ -34,7 +34,7 @@ from .. import __version__, data, reports, training
 from ..data import IGNORE_INDEX, PAD, PairSplits, PairVocabularies, SequencePairs
 from ..models import Seq2Seq, Seq2SeqConfig, edit_distance, phoneme_error_rate, seq2seq_predict, word_error_rate
 from ._seq2seq_baseline import nearest_spelling_baseline
-from ._study import bad_settings, restore, run_settings
+from ._study import bad_settings, restore, run_settings, same_source
 
 TASK = "seq2seq"
 BEAM = 5  # width of the beam search behind test_per_beam / test_wer_beam (and the report's beam column)
@@ -390,10 +390,11 @@ def evaluate_run(saved: SavedSeq2Seq, source: str, beam: int = 1) -> dict[str, A
     on ``cmudict`` otherwise, the standard test words; on another TSV file, all its words."""
     if beam < 1:
         raise ValueError(f"beam must be at least 1, got {beam}")
-    if source == saved.data.source or (source == "cmudict" and not Path(source).exists()):
-        config = saved.data if source == saved.data.source else Seq2SeqDataConfig(keep_stress=saved.data.keep_stress)
+    own = same_source(source, saved.data.source)  # the training file however named
+    if own or (source == "cmudict" and not Path(source).exists()):
+        config = saved.data if own else Seq2SeqDataConfig(keep_stress=saved.data.keep_stress)
         loaded = load_pairs(config)
-        if source == saved.data.source and loaded.vocabularies != saved.vocabularies:  # another split altogether
+        if own and loaded.vocabularies != saved.vocabularies:  # another split altogether
             raise data.DataError(f"{source}: its letters or tokens are not those the model was trained on; has "
                                  "the file changed since?")
         pairs, part = loaded.splits.test, "test"

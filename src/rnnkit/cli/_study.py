@@ -9,10 +9,15 @@ directory holds (ARCHITECTURE.md)::
     curves.png         loss and accuracy per epoch
     confusion.png      test confusion matrix
     report.html        all of it, self-contained
+    test_samples.json  the training source's resolved path and an id of every test sample, so that
+                       ``evaluate`` knows the same data by another name and notices a changed one
 """
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +58,37 @@ class PreparedData:
     validation: data.SequenceDataset | None  # early stopping watches this
     test: data.SequenceDataset
     scaler: data.Scaler | None
+    test_ids: list[str] | None = None  # sample_ids of the test split before scaling
+
+
+TEST_SAMPLES = "test_samples.json"
+
+
+def sample_ids(dataset: data.SequenceDataset) -> list[str]:
+    """An id of each sample from its content (class name and values): the same sample gets the same id
+    however the folder is named or ordered, a changed one another."""
+    ids = []
+    for sequence, label in zip(dataset.sequences, dataset.labels):
+        digest = hashlib.sha1(dataset.class_names[int(label)].encode("utf-8"))
+        digest.update(np.ascontiguousarray(sequence, dtype=np.float32).tobytes())
+        ids.append(digest.hexdigest()[:16])
+    return ids
+
+
+def source_identity(source: str) -> str:
+    """A path source resolved (symlinks, relative parts and trailing slashes gone); a bundled name as given."""
+    path = Path(source)
+    return str(path.resolve()) if path.exists() else source
+
+
+def same_source(given: str, trained: str, recorded: str | None = None) -> bool:
+    """Whether ``given`` names the training source ``trained`` (as typed then; ``recorded``: its resolved path
+    then), by identity of the file or folder rather than by the spelling of the path."""
+    given_path = Path(given)
+    if not given_path.exists():  # a bundled name
+        return not Path(trained).exists() and given == trained
+    return any(candidate and Path(candidate).exists() and os.path.samefile(given_path, candidate)
+               for candidate in (recorded, trained))
 
 
 @dataclass
@@ -77,7 +113,7 @@ def prepare_data(config: DataConfig, scaler: data.Scaler | None = None) -> Prepa
     if scaler is not None:
         train, test = scaler.transform(train), scaler.transform(test)
         validation = None if validation is None else scaler.transform(validation)
-    return PreparedData(train, validation, test, scaler)
+    return PreparedData(train, validation, test, scaler, sample_ids(splits.test))
 
 
 def train_run(data_config: DataConfig, model_settings: dict[str, Any], train_config: training.TrainConfig,
@@ -141,6 +177,9 @@ def train_run(data_config: DataConfig, model_settings: dict[str, Any], train_con
     }
     training.save_checkpoint(directory, model, run_config)
     training.write_json_atomic(directory / "metrics.json", metrics)
+    test_ids = prepared.test_ids if prepared.test_ids is not None else sample_ids(test)
+    training.write_json_atomic(directory / TEST_SAMPLES, {"source": source_identity(data_config.source),
+                                                          "ids": test_ids})
     write_run_files(directory, metrics, run_config, title or f"{model_config.cell.upper()} {model_config.architecture} "
                     f"on {train.name}")
     return RunResult(directory, metrics, result.history, model, model_config)
@@ -169,6 +208,8 @@ class SavedModel:
     data: DataConfig  # how the training data was prepared (source, scaling, split seed)
     scaler: data.Scaler | None
     class_names: list[str]
+    source_path: str | None = None  # the training source resolved at training time (test_samples.json)
+    test_ids: list[str] | None = None  # of the test split then; None for runs from before they were stored
 
 
 def run_task(directory: str | Path) -> str:
@@ -226,7 +267,23 @@ def load_run(directory: str | Path) -> SavedModel:
     if len(class_names) != model_config.num_classes:
         raise training.CheckpointError(f"{where}: {len(class_names)} class names for a model of "
                                        f"{model_config.num_classes} classes")
-    return SavedModel(restore(directory, SequenceClassifier(model_config)), data_config, scaler, class_names)
+    source_path, test_ids = _test_samples(Path(directory) / TEST_SAMPLES)
+    return SavedModel(restore(directory, SequenceClassifier(model_config)), data_config, scaler, class_names,
+                      source_path, test_ids)
+
+
+def _test_samples(path: Path) -> tuple[str | None, list[str] | None]:
+    """The recorded source path and test sample ids of a run; (None, None) for a run without the file."""
+    if not path.exists():
+        return None, None
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        source, ids = stored["source"], stored["ids"]
+        if not isinstance(source, str) or not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise TypeError("\"source\" must be a string and \"ids\" a list of strings")
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise training.CheckpointError(f"{path}: not a list of test samples ({type(err).__name__}: {err})") from None
+    return source, ids
 
 
 @torch.no_grad()

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
+from pathlib import Path
 
 from rich.console import Console
 
@@ -15,12 +17,14 @@ from ._options import positive_integer
 from ._seq2seq import evaluate_run as seq2seq_evaluate_run
 from ._seq2seq import load_seq2seq_run
 from ._tag import load_tag_run
-from ._study import EVAL_BATCH_SIZE, load_run, prepare_data, run_task
+from ._study import EVAL_BATCH_SIZE, load_run, prepare_data, run_task, same_source
 
 DESCRIPTION = """Evaluate a trained model (a directory written by 'rnnkit train') on a data set.
 
-On the data it was trained on, the test split is rebuilt exactly as in training (same split
-seed, the scaler fitted then), so the figure matches metrics.json. On other data (same classes
+On the data it was trained on (known by its resolved path, however it is named), the test split is
+rebuilt exactly as in training (same split seed, the scaler fitted then), so the figure matches
+metrics.json; if the data has changed since (samples added or removed, so the split would be drawn
+anew), a classifier's evaluation stops and says so. On other data (same classes
 and features), its own test split is scored if it has one, else all of it.
 
 A language model is scored in nats and bits per character: on its training source, the held-out
@@ -64,8 +68,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _parts(args: argparse.Namespace, saved) -> list[data.SequenceDataset]:
     """The scaled sequences to score."""
-    if args.data == saved.data.source:
-        prepared = prepare_data(saved.data, scaler=saved.scaler)
+    if same_source(args.data, saved.data.source, saved.source_path):
+        # read through the path resolved at training (else the name given): the one typed then may be relative
+        # to another folder, and a symlink's name would rename the data set in the messages
+        recorded = saved.source_path if saved.source_path and Path(saved.source_path).exists() else args.data
+        prepared = prepare_data(dataclasses.replace(saved.data, source=recorded), scaler=saved.scaler)
+        _check_test_samples(args.data, saved, prepared.test_ids)
         parts = {"test": [prepared.test], "train": [prepared.train, prepared.validation],
                  "all": [prepared.train, prepared.validation, prepared.test]}[args.split]
         return [part for part in parts if part is not None]
@@ -75,9 +83,24 @@ def _parts(args: argparse.Namespace, saved) -> list[data.SequenceDataset]:
     return [part if saved.scaler is None else saved.scaler.transform(part) for part in parts]
 
 
+def _check_test_samples(source: str, saved, test_ids: list[str]) -> None:
+    """Refuse a training source whose test split is no longer the one of training; note when unknown."""
+    if saved.test_ids is None:  # a run from before the ids were stored
+        Console(stderr=True).print(f"note: the run does not record its test samples; the test "
+                                   f"split is drawn again with seed {saved.data.seed}, the same one only if "
+                                   f"{source} is unchanged since training")
+        return
+    if sorted(test_ids) == sorted(saved.test_ids):
+        return
+    missing, new = len(set(saved.test_ids) - set(test_ids)), len(set(test_ids) - set(saved.test_ids))
+    raise DataError(f"{source}: changed since training: of the {len(saved.test_ids)} test samples of the run, "
+                    f"{missing} are gone, and the split now draws {new} others, so it would not be the "
+                    "test split; evaluate on the data as trained, or on a separate test set")
+
+
 def _evaluate_language_model(args: argparse.Namespace) -> int:
     saved = load_lm_run(args.model)
-    if args.data == saved.data.source:  # the held-out text exactly as in training
+    if same_source(args.data, saved.data.source):  # the held-out text exactly as in training
         corpus = load_corpus(saved.data)
         if corpus.vocabulary != saved.vocabulary:  # ids would mean other characters
             raise DataError(f"{args.data}: its characters are not those the model was trained on; has the "
