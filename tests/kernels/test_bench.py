@@ -5,6 +5,16 @@ import json
 import pytest
 
 from rnnkit.cli import bench
+from rnnkit.kernels import _extension
+
+
+@pytest.fixture
+def loops():
+    """Not run on each loop implementation by tests/kernels/conftest.py: ``--no-extension`` chooses the loops,
+    by disabling the C++ ones for the process, so the session's state is restored for the tests after these."""
+    saved = dict(_extension._state)
+    yield
+    _extension._state.update(saved)
 
 
 def parse(*argv):

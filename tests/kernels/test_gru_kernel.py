@@ -11,8 +11,6 @@ from rnnkit.layers import _reference
 
 from ._compare import LENGTHS, B, H, I, T, assert_layers_same, assert_same, leaf, step_mask
 
-pytestmark = pytest.mark.usefixtures("loops")  # every test on the C++ and on the PyTorch loops
-
 
 @pytest.mark.parametrize("reset_after,reverse,lengths,zoneout,recurrent_dropout,bias",
                          list(itertools.product([True, False], [False, True], [None, LENGTHS], [False, True],

@@ -7,8 +7,6 @@ import rnnkit as rk
 
 from ._compare import LENGTHS, B, H, I, P, T, assert_layers_same, leaf
 
-pytestmark = pytest.mark.usefixtures("loops")  # every test on the C++ and on the PyTorch loops
-
 LAYERS = {
     "rnn": lambda impl, **kw: rk.RNN(I, H, 2, bidirectional=True, impl=impl, **kw),
     "lstm": lambda impl, **kw: rk.LSTM(I, H, 2, bidirectional=True, impl=impl, **kw),

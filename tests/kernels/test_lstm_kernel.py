@@ -11,8 +11,6 @@ from rnnkit.layers import _reference
 
 from ._compare import LENGTHS, B, H, I, P, T, assert_layers_same, assert_same, leaf, step_mask
 
-pytestmark = pytest.mark.usefixtures("loops")  # every test on the C++ and on the PyTorch loops
-
 
 def lstm_params(peephole=False, proj=False, layer_norm=False, bias=True) -> LSTMParams:
     G, H_out = 4 * H, P if proj else H

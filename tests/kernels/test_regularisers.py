@@ -6,8 +6,6 @@ import torch
 import rnnkit as rk
 from rnnkit.cells import LSTMCell, LSTMState
 
-pytestmark = pytest.mark.usefixtures("loops")  # every test on the C++ and on the PyTorch loops
-
 FAMILIES = {
     "rnn": lambda **kw: rk.RNN(3, 5, 2, bidirectional=True, **kw),
     "lstm": lambda **kw: rk.LSTM(3, 5, 2, bidirectional=True, proj_size=2, peephole=True, **kw),
