@@ -33,6 +33,7 @@ def test_padded_batch_equals_each_sequence_alone(name, impl):
     x = torch.randn(7, 4, 3, dtype=torch.float64, requires_grad=True)
     out, final = layer(x, lengths=torch.tensor(LENGTHS))
     loss_weights = torch.randn_like(out)
+    names, params = zip(*layer.named_parameters())
     for b, length in enumerate(LENGTHS):
         alone_x = x.detach()[:length, b:b + 1].clone().requires_grad_()
         alone_out, alone_final = layer(alone_x)
@@ -41,14 +42,15 @@ def test_padded_batch_equals_each_sequence_alone(name, impl):
         for batched_state, alone_state in zip(as_tuple(final), as_tuple(alone_final)):
             torch.testing.assert_close(batched_state[:, b:b + 1], alone_state)
 
-        # input gradients: the same per-sequence loss, through the batch and alone
-        x.grad = None
+        # input and parameter gradients: the same per-sequence loss, through the batch and alone
         batch_loss = (out[:length, b] * loss_weights[:length, b]).sum() + sum(s[:, b].pow(2).sum() for s in as_tuple(final))
-        batch_loss.backward(retain_graph=True)
+        x_grad, *batch_grads = torch.autograd.grad(batch_loss, [x, *params], retain_graph=True)
         alone_loss = (alone_out[:, 0] * loss_weights[:length, b]).sum() + sum(s[:, 0].pow(2).sum() for s in as_tuple(alone_final))
-        alone_loss.backward()
-        torch.testing.assert_close(x.grad[:length, b:b + 1], alone_x.grad)
-        assert torch.all(x.grad[length:, b] == 0), "padding must get no gradient"
+        alone_x_grad, *alone_grads = torch.autograd.grad(alone_loss, [alone_x, *params])
+        torch.testing.assert_close(x_grad[:length, b:b + 1], alone_x_grad)
+        assert torch.all(x_grad[length:, b] == 0), "padding must get no gradient"
+        for name, a, expected in zip(names, batch_grads, alone_grads):  # padded steps add nothing to a weight's gradient
+            torch.testing.assert_close(a, expected, msg=lambda m, name=name, b=b: f"gradient of {name}, sequence {b}: {m}")
 
 
 @pytest.mark.parametrize("impl", IMPLS)
