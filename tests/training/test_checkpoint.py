@@ -68,17 +68,44 @@ def test_truncated_file(tmp_path):
         load_weights(path, new_model())
 
 
-def test_pickle_is_refused_without_being_unpickled(tmp_path, monkeypatch):
+@pytest.mark.parametrize("writer", ["torch.save", "pickle"])
+def test_pickle_is_refused_without_being_unpickled(writer, tmp_path, monkeypatch):
     path = tmp_path / "model.pt"
-    torch.save(new_model().state_dict(), path)
+    if writer == "torch.save":
+        torch.save(new_model().state_dict(), path)
+    else:
+        path.write_bytes(pickle.dumps(new_model().state_dict()))
 
     def forbidden(*args, **kwargs):
         raise AssertionError("nothing may be unpickled")
 
     for module, name in [(torch, "load"), (pickle, "load"), (pickle, "loads"), (pickle, "Unpickler")]:
         monkeypatch.setattr(module, name, forbidden)
-    with pytest.raises(CheckpointError, match=r"model\.pt: not a readable safetensors file"):
+    with pytest.raises(CheckpointError, match=r"model\.pt: a pickle or torch\.save file, not safetensors; rnnkit never"):
         load_weights(path, new_model())
+    path.rename(tmp_path / "model.safetensors")  # the name does not matter: the content is refused
+    with pytest.raises(CheckpointError, match="a pickle or torch.save file"):
+        load_weights(tmp_path, new_model())
+
+
+def test_weights_of_another_save_beside_the_config_are_refused(tmp_path):
+    """A crash between the two writes leaves new weights beside an old config.json: caught, not loaded."""
+    save_checkpoint(tmp_path / "a", new_model(seed=0), {"run": "a"})
+    save_checkpoint(tmp_path / "b", new_model(seed=1), {"run": "b"})
+    (tmp_path / "a" / "model.safetensors").write_bytes((tmp_path / "b" / "model.safetensors").read_bytes())
+    with pytest.raises(CheckpointError, match=r"is not the weights .*config\.json was written with"):
+        load_weights(tmp_path / "a", new_model())
+    load_weights(tmp_path / "b", new_model())  # the pair written together loads
+
+
+def test_a_config_cannot_point_outside_its_folder(tmp_path):
+    save_checkpoint(tmp_path / "run", new_model(), {})
+    path = tmp_path / "run" / "config.json"
+    info = json.loads(path.read_text())
+    for elsewhere in ("../other/model.safetensors", "/etc/passwd"):
+        path.write_text(json.dumps(info | {"weights": elsewhere}))
+        with pytest.raises(CheckpointError, match="never points outside its run folder"):
+            load_weights(tmp_path / "run", new_model())
 
 
 def test_mismatching_model_names_keys_and_shapes(tmp_path):

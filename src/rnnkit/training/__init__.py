@@ -29,6 +29,7 @@ from ._metrics import (
     evaluate,
 )
 from ._optim import clip_gradients, gradient_norm, make_optimizer, make_scheduler
+from ._resume import STATE_FILE, Checkpointing, read_kept, read_training_state, remove_training_state
 from ._seed import seed_everything
 from ._tbptt import StepStats, bptt_step, detach_state, tbptt_step
 
@@ -38,7 +39,9 @@ __all__ = [
     "MONITORS",
     "OPTIMIZERS",
     "STOP_RULES",
+    "STATE_FILE",
     "Batch",
+    "Checkpointing",
     "BatchSource",
     "CheckpointError",
     "Decision",
@@ -65,6 +68,9 @@ __all__ = [
     "make_optimizer",
     "make_scheduler",
     "read_checkpoint",
+    "read_kept",
+    "read_training_state",
+    "remove_training_state",
     "resolve_device",
     "save_checkpoint",
     "seed_everything",

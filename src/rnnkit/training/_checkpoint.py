@@ -4,8 +4,15 @@ A checkpoint directory holds
 
 - ``model.safetensors``: the model's ``state_dict`` (parameters and buffers), CPU, contiguous;
 - ``config.json``: ``{"format": "rnnkit-checkpoint", "version": 1, "weights": "model.safetensors",
-  "config": {...}, "extra": {...}}``, where ``config`` is every setting needed to rebuild and
-  retrain the model and ``extra`` anything else the caller keeps (class names, metrics).
+  "weights_sha256": "...", "config": {...}, "extra": {...}}``, where ``config`` is every setting
+  needed to rebuild and retrain the model and ``extra`` anything else the caller keeps (class
+  names, metrics).
+
+The two files are one unit: ``config.json`` names the digest of the weights it was written with,
+and loading a directory checks it, so a crash between the two writes (new weights beside an old
+``config.json``) is an error naming both files, never a model built from one run's settings and
+another's weights. ``"weights"`` must name a file in the directory itself: a config cannot send
+the loader elsewhere.
 
 Nothing here unpickles: no ``pickle``, no ``torch.load``. A weights file from elsewhere is data,
 and a pickle is a program. Every file is written to a temporary name in the same directory,
@@ -15,6 +22,7 @@ file or the new one, never half of one.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -55,7 +63,8 @@ def save_checkpoint(
 
     with atomic_path(directory / WEIGHTS_FILE) as tmp:
         save_file(tensors, str(tmp), metadata={"format": FORMAT, "version": str(VERSION)})
-    info = {"format": FORMAT, "version": VERSION, "weights": WEIGHTS_FILE,
+        digest = _sha256(tmp)
+    info = {"format": FORMAT, "version": VERSION, "weights": WEIGHTS_FILE, "weights_sha256": digest,
             "config": config, "extra": extra or {}}
     write_json_atomic(directory / CONFIG_FILE, info)
     return directory
@@ -74,6 +83,11 @@ def read_checkpoint(directory: str | os.PathLike) -> dict[str, Any]:
         raise CheckpointError(f"{path}: not an rnnkit checkpoint (no \"format\": \"{FORMAT}\")")
     if not isinstance(info.get("config"), dict):
         raise CheckpointError(f"{path}: no \"config\" object with the run's settings")
+    if info.get("weights", WEIGHTS_FILE) != WEIGHTS_FILE:
+        raise CheckpointError(f"{path}: \"weights\" must be {WEIGHTS_FILE!r}, the file beside it; got "
+                              f"{info['weights']!r} (a config never points outside its run folder)")
+    if not isinstance(info.get("weights_sha256", ""), str):
+        raise CheckpointError(f"{path}: \"weights_sha256\" must be a string")
     return info
 
 
@@ -86,10 +100,17 @@ def load_weights(path: str | os.PathLike, model: torch.nn.Module) -> torch.nn.Mo
     Returns the model.
     """
     path = Path(path)
+    expected_digest = None
     if path.is_dir():
+        if (path / CONFIG_FILE).is_file():
+            expected_digest = read_checkpoint(path).get("weights_sha256")
         path = path / WEIGHTS_FILE
     if not path.is_file():
         raise CheckpointError(f"{path}: no such weights file")
+    _refuse_pickle(path)
+    if expected_digest and _sha256(path) != expected_digest:
+        raise CheckpointError(f"{path} is not the weights {path.parent / CONFIG_FILE} was written with (another "
+                              "save, or a run killed between the two writes); train again, or --resume the run")
     try:
         tensors = load_file(str(path), device="cpu")
     except (SafetensorError, OSError) as err:
@@ -102,6 +123,27 @@ def load_weights(path: str | os.PathLike, model: torch.nn.Module) -> torch.nn.Mo
         raise CheckpointError(f"{path} does not fit {type(model).__name__}: " + "; ".join(problems))
     model.load_state_dict(tensors, strict=True)
     return model
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# How a pickle starts (protocol 2+) and how torch.save's zip archive does: refused by name, not parsed.
+_PICKLE_START = b"\x80"
+_ZIP_START = b"PK\x03\x04"
+
+
+def _refuse_pickle(path: Path) -> None:
+    with open(path, "rb") as f:
+        start = f.read(4)
+    if start[:1] == _PICKLE_START or start == _ZIP_START:
+        raise CheckpointError(f"{path}: a pickle or torch.save file, not safetensors; rnnkit never loads pickles "
+                              "(they can run code). Save the weights with safetensors.torch.save_file")
 
 
 def _mismatches(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor]) -> list[str]:

@@ -3,10 +3,16 @@
 Per epoch: train on every batch (zero grads, forward and backward by full or truncated BPTT,
 check the loss is finite, clip, step), evaluate on the validation batches, append one history
 row, step the lr schedule, ask early stopping. At the end the best weights come back if asked.
+
+With ``checkpoint`` the whole state (``_resume.py``) is saved after each epoch and every
+``checkpoint.every`` steps, and ``checkpoint.resume`` continues from it: the batches of an epoch
+are a function of the epoch, so skipping the ones done and restoring the generators gives the
+same run as one never stopped, bit for bit on the CPU.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Callable, Iterable
@@ -28,6 +34,7 @@ from ._config import TrainConfig, resolve_device
 from ._early_stopping import EarlyStopping
 from ._metrics import LossFn, Objective, as_objective, evaluate
 from ._optim import clip_gradients, make_optimizer, make_scheduler
+from ._resume import Checkpointing, Position, read_training_state, restore_rng, save_training_state
 from ._seed import seed_everything
 from ._tbptt import bptt_step, detach_state, tbptt_step
 
@@ -66,7 +73,8 @@ def fit(
     val_batches: BatchSource | None = None,
     loss_fn: LossFn | Objective | None = None,
     progress: bool = True,
-    epoch_callback: Callable[[int, torch.nn.Module], None] | None = None,
+    epoch_callback: Callable[[int, torch.nn.Module], dict[str, Any] | None] | None = None,
+    checkpoint: Checkpointing | None = None,
 ) -> FitResult:
     """Train ``model`` on ``train_batches`` as ``config`` says; return the history and the best epoch.
 
@@ -77,7 +85,10 @@ def fit(
     An ``Objective`` (``loss`` and ``count`` of output, y and lengths) serves losses that need more,
     such as CTC's.
     ``epoch_callback(epoch, model)`` runs after each epoch's history row (to sample from a
-    language model as it learns, say); the model is in train mode again afterwards.
+    language model as it learns, say); a dict it returns is added to that row (so it is saved and
+    resumed with the history); the model is in train mode again afterwards.
+    ``checkpoint`` saves the training state as it goes and, with ``resume``, starts from it. A
+    diverging run raises ``TrainingError`` and leaves the last state saved before it.
 
     Everything is seeded from ``config.seed`` at the start, so the same model initialisation
     (seed before building the model too), the same batches and the same config give the same
@@ -98,23 +109,57 @@ def fit(
 
     history: list[dict[str, Any]] = []
     best_state: dict[str, torch.Tensor] | None = None
-    start = time.perf_counter()
+    at = Position()
+    if checkpoint is not None and checkpoint.resume:
+        state = read_training_state(checkpoint.path)
+        model.load_state_dict(state.model)
+        if config.lr_per_batch and state.position.batches_per_epoch:
+            scheduler = make_scheduler(config, optimizer, mode, batches_per_epoch=state.position.batches_per_epoch)
+        optimizer.load_state_dict(state.optimizer)  # after making a scheduler, which sets the lr of its step 0
+        if scheduler is not None and state.scheduler is not None:
+            scheduler.load_state_dict(state.scheduler)
+        vars(stopper).update(state.stopper)
+        history, best_state, at = state.history, state.best, state.position
+        restore_rng(state.rng)
+
+    def save() -> None:
+        if checkpoint is not None:
+            _check_finite_weights(model, at)
+            at.seconds = time.perf_counter() - start
+            save_training_state(checkpoint.path, position=at, history=history, model=model, best=best_state,
+                                optimizer=optimizer, scheduler=scheduler, stopper=stopper, keep=checkpoint.keep)
+
+    start = time.perf_counter() - at.seconds
+    if checkpoint is not None and not checkpoint.resume:
+        save()  # the state before the first step: a run killed at any moment has one to resume from
     with _progress_bar(progress) as bar:
-        task = bar.add_task("epoch", total=config.epochs, status="")
+        task = bar.add_task("epoch", total=config.epochs, completed=at.epoch, status="")
         # long epochs (a language model on a book) also get a bar over their batches, when counted
         batch_task = bar.add_task("batch", total=None, status="", visible=False)
-        for epoch in range(1, config.epochs + 1):
-            lr = optimizer.param_groups[0]["lr"]  # the rate this epoch trains with (at its start)
+        finished = at.epoch >= config.epochs or stopper.should_stop  # a resumed run that had ended
+        for epoch in range(at.epoch + 1, config.epochs + 1):
+            if finished:
+                break
+            if at.batch == 0:
+                at.lr = optimizer.param_groups[0]["lr"]  # the rate this epoch trains with (at its start)
             batches = epoch_batches(train_batches, epoch)
             if config.lr_per_batch:
                 batches = list(batches)
                 if scheduler is None:
                     scheduler = make_scheduler(config, optimizer, mode, batches_per_epoch=len(batches))
+                    at.batches_per_epoch = len(batches)
             if hasattr(batches, "__len__"):
-                bar.reset(batch_task, total=len(batches), visible=len(batches) >= LONG_EPOCH_BATCHES)
+                bar.reset(batch_task, total=len(batches), completed=at.batch,
+                          visible=len(batches) >= LONG_EPOCH_BATCHES)
+
+            def after_step() -> None:
+                bar.advance(batch_task)
+                if checkpoint is not None and checkpoint.every and at.step % checkpoint.every == 0:
+                    save()
+
             train_loss, train_accuracy = _train_epoch(
                 model, batches, optimizer, config, loss_fn, device, epoch,
-                scheduler if config.lr_per_batch else None, lambda: bar.advance(batch_task),
+                scheduler if config.lr_per_batch else None, at, after_step,
             )
             val_loss = val_accuracy = None
             if val_batches is not None:
@@ -127,7 +172,7 @@ def fit(
                 "train_accuracy": train_accuracy,
                 "val_loss": val_loss,
                 "val_accuracy": val_accuracy,
-                "lr": lr,
+                "lr": at.lr,
                 "seconds": time.perf_counter() - start,
             })
 
@@ -144,8 +189,10 @@ def fit(
             elif scheduler is not None and not config.lr_per_batch:
                 scheduler.step()
             if epoch_callback is not None:
-                epoch_callback(epoch, model)
+                history[-1] |= epoch_callback(epoch, model) or {}
                 model.train()
+            at = Position(epoch=epoch, step=at.step, batches_per_epoch=at.batches_per_epoch)
+            save()
             bar.update(task, advance=1, status=_status(history[-1]))
             if decision.stop:
                 break
@@ -171,17 +218,19 @@ def _train_epoch(
     device: torch.device,
     epoch: int,
     batch_scheduler: Any = None,
-    on_batch: Callable[[], None] | None = None,
+    at: Position | None = None,
+    after_step: Callable[[], None] | None = None,
 ) -> tuple[float, float]:
     """One pass over the training batches; returns the epoch's mean loss and accuracy.
 
     The mean is over all valid targets of the epoch, each batch measured with the weights it
-    was trained from (the "average error of the epoch" of the course assignment).
+    was trained from (the "average error of the epoch" of the course assignment). ``at`` is where
+    the epoch stands (a resumed one skips the ``at.batch`` batches done, its sums and carried state
+    restored) and is kept up to date for ``after_step``, called after each optimiser step.
     """
+    at = at or Position()
     model.train()
-    loss_sum, correct_sum, valid_sum = 0.0, 0, 0
-    state = None  # with carry_state: the final state of the previous batch, detached
-    for index, batch in enumerate(batches, start=1):
+    for index, batch in enumerate(itertools.islice(batches, at.batch, None), start=at.batch + 1):
         x, lengths, y, extra = unpack_batch(batch, device)
         if config.time_mask:
             x = time_mask(x, lengths, config.time_mask)
@@ -192,8 +241,9 @@ def _train_epoch(
         if config.tbptt is not None:
             stats = tbptt_step(model, x, lengths, y, loss_fn, config.tbptt)
         elif config.carry_state:
-            stats, state = bptt_step(model, x, lengths, y, loss_fn, state=state, return_state=True)
-            state = detach_state(state)  # the truncation: the next window's gradient stops here
+            # with carry_state: the final state of the previous batch, detached
+            stats, state = bptt_step(model, x, lengths, y, loss_fn, state=at.carried, return_state=True)
+            at.carried = detach_state(state)  # the truncation: the next window's gradient stops here
         else:
             stats = bptt_step(model, x, lengths, y, loss_fn, inputs=extra)
         if not math.isfinite(stats.loss):
@@ -213,14 +263,23 @@ def _train_epoch(
         optimizer.step()
         if batch_scheduler is not None:
             batch_scheduler.step()
-        if on_batch is not None:
-            on_batch()
-        loss_sum += stats.loss * stats.valid
-        correct_sum += stats.correct
-        valid_sum += stats.valid
-    if valid_sum == 0:
+        at.loss_sum += stats.loss * stats.valid
+        at.correct_sum += stats.correct
+        at.valid_sum += stats.valid
+        at.batch, at.step = index, at.step + 1
+        if after_step is not None:
+            after_step()
+    if at.valid_sum == 0:
         raise TrainingError(f"epoch {epoch} got no training batches", epoch)
-    return loss_sum / valid_sum, correct_sum / valid_sum
+    return at.loss_sum / at.valid_sum, at.correct_sum / at.valid_sum
+
+
+def _check_finite_weights(model: torch.nn.Module, at: Position) -> None:
+    """A state with NaN or infinite weights is never saved: the one saved before stays the last good one."""
+    for name, tensor in model.state_dict().items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise TrainingError(f"{name} holds NaN or infinite values after epoch {at.epoch}, batch {at.batch}: "
+                                "training diverged. Try a lower lr or a clip_norm.", at.epoch + 1, at.batch)
 
 
 def _resolve_monitor(monitor: str, has_validation: bool) -> str:
