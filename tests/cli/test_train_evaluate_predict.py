@@ -108,9 +108,12 @@ def test_corrupt_weights_are_refused(trained, tmp_path, capsys):
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "config.json").write_text((trained / "config.json").read_text())
-    (broken / "model.safetensors").write_bytes(b"\x80\x04not a safetensors file")
+    (broken / "model.safetensors").write_bytes(b"\x80\x04not a safetensors file")  # a pickle's first bytes
     assert main(["evaluate", "--model", str(broken), "--data", "lasa-handwriting"]) == 2
-    assert "not a readable safetensors file" in capsys.readouterr().err
+    assert "model.safetensors: a pickle or torch.save file, not safetensors" in capsys.readouterr().err
+    (broken / "model.safetensors").write_bytes(b"\x00\x01not a safetensors file")
+    assert main(["evaluate", "--model", str(broken), "--data", "lasa-handwriting"]) == 2
+    assert "model.safetensors: not a readable safetensors file" in capsys.readouterr().err
 
 
 def test_predict_rejects_a_ragged_sample(trained, tmp_path, capsys):

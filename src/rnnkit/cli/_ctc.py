@@ -196,8 +196,10 @@ class CTCRunResult:
 
 
 def train_ctc_run(data_config: CTCDataConfig, model_settings: dict[str, Any], train_config: training.TrainConfig,
-                  directory: str | Path, *, strings: StringData | None = None, progress: bool = True) -> CTCRunResult:
-    """Train one CTC model and write its run directory (``strings``: data already loaded)."""
+                  directory: str | Path, *, strings: StringData | None = None, progress: bool = True,
+                  checkpoint: training.Checkpointing | None = None) -> CTCRunResult:
+    """Train one CTC model and write its run directory (``strings``: data already loaded; ``checkpoint``:
+    save the training state as it goes, or resume from it)."""
     directory = Path(directory)
     strings = strings or load_string_data(data_config, TASK)
     model_config = CTCConfig(input_size=strings.train.num_features, num_classes=len(strings.class_names),
@@ -206,17 +208,15 @@ def train_ctc_run(data_config: CTCDataConfig, model_settings: dict[str, Any], tr
     model = CTCModel(model_config)
     references = [y.tolist() for y in strings.validation.labels]
 
-    def validation_ler(epoch: int, model: CTCModel) -> None:
-        ler_by_epoch[epoch] = ctc_metrics(references, transcribe(model, strings.validation.sequences))
+    def validation_ler(epoch: int, model: CTCModel) -> dict[str, float]:  # into the epoch's history row
+        scores = ctc_metrics(references, transcribe(model, strings.validation.sequences))
+        return {"val_label_error_rate": scores["label_error_rate"]}
 
-    ler_by_epoch: dict[int, dict[str, float]] = {}
     start = time.perf_counter()
     result = training.fit(model, batch_source(strings.train, train_config.batch_size, train_config.seed),
                           train_config, val_batches=fixed_batches(strings.validation, 64), loss_fn=CTCObjective(),
-                          progress=progress, epoch_callback=validation_ler)
+                          progress=progress, epoch_callback=validation_ler, checkpoint=checkpoint)
     train_seconds = time.perf_counter() - start
-    for row in result.history:
-        row["val_label_error_rate"] = ler_by_epoch[row["epoch"]]["label_error_rate"]
     test_refs = [y.tolist() for y in strings.test.labels]
     tick = time.perf_counter()
     greedy = transcribe(model, strings.test.sequences)

@@ -170,8 +170,10 @@ class LMRunResult:
 
 
 def train_lm_run(data_config: LMDataConfig, model_settings: dict[str, Any], train_config: training.TrainConfig,
-                 directory: str | Path, *, corpus: Corpus | None = None, progress: bool = True) -> LMRunResult:
-    """Train one character language model and write its run directory (``corpus``: already loaded)."""
+                 directory: str | Path, *, corpus: Corpus | None = None, progress: bool = True,
+                 checkpoint: training.Checkpointing | None = None) -> LMRunResult:
+    """Train one character language model and write its run directory (``corpus``: already loaded;
+    ``checkpoint``: save the training state as it goes, or resume from it)."""
     directory = Path(directory)
     corpus = corpus or load_corpus(data_config)
     model_config = CharLMConfig(vocab_size=len(corpus.vocabulary), **model_settings)
@@ -187,17 +189,16 @@ def train_lm_run(data_config: LMDataConfig, model_settings: dict[str, Any], trai
         # a random start each epoch, so the windows' edges fall on different characters
         return data.stream_batches(train_ids, size, data_config.window, offset=int(rng.integers(data_config.window)))
 
-    samples: list[dict[str, Any]] = []
     sample_epochs = _spread(train_config.epochs, MAX_REPORT_SAMPLES)
 
-    def sample_now(epoch: int, model: CharLM) -> None:
-        if epoch in sample_epochs:
-            samples.append({"epoch": epoch, "text": _sample(model, corpus, seed=epoch)})
+    def sample_now(epoch: int, model: CharLM) -> dict[str, str]:  # into the history row: saved with the state
+        return {"sample": _sample(model, corpus, seed=epoch)} if epoch in sample_epochs else {}
 
     start = time.perf_counter()
     result = training.fit(model, train_batches, train_config,
                           val_batches=score_batches(corpus, corpus.parts.validation, 256),
-                          progress=progress, epoch_callback=sample_now)
+                          progress=progress, epoch_callback=sample_now, checkpoint=checkpoint)
+    samples = [{"epoch": row["epoch"], "text": row.pop("sample")} for row in result.history if "sample" in row]
     test_nats = nats_per_char(model, corpus, corpus.parts.test)
     baseline = unigram_nats(corpus.parts.train, corpus.parts.test, corpus.per_line)
     kept_epoch = result.best_epoch if train_config.restores_best else len(result.history)

@@ -180,8 +180,10 @@ class Seq2SeqRunResult:
 
 def train_seq2seq_run(data_config: Seq2SeqDataConfig, model_settings: dict[str, Any],
                       train_config: training.TrainConfig, directory: str | Path, *,
-                      pairs: PairData | None = None, progress: bool = True) -> Seq2SeqRunResult:
-    """Train one grapheme-to-phoneme model and write its run directory (``pairs``: already loaded)."""
+                      pairs: PairData | None = None, progress: bool = True,
+                      checkpoint: training.Checkpointing | None = None) -> Seq2SeqRunResult:
+    """Train one grapheme-to-phoneme model and write its run directory (``pairs``: already loaded;
+    ``checkpoint``: save the training state as it goes, or resume from it)."""
     directory = Path(directory)
     pairs = pairs or load_pairs(data_config)
     splits, vocabularies = pairs.splits, pairs.vocabularies
@@ -194,19 +196,15 @@ def train_seq2seq_run(data_config: Seq2SeqDataConfig, model_settings: dict[str, 
     def train_batches(epoch: int):
         return fit_batches(*train_ids, size, shuffle=True, seed=np.random.default_rng([seed, epoch]))
 
-    validation_rates: dict[int, dict[str, float]] = {}
-
-    def validate(epoch: int, model: Seq2Seq) -> None:  # greedy PER / WER of every validation word
+    def validate(epoch: int, model: Seq2Seq) -> dict[str, float]:  # greedy PER / WER of every validation word
         rates, _ = error_rates(model, vocabularies, splits.validation)
-        validation_rates[epoch] = {"val_per": rates["per"], "val_wer": rates["wer"], "decode_seconds": rates["seconds"]}
+        return {"val_per": rates["per"], "val_wer": rates["wer"], "decode_seconds": rates["seconds"]}
 
     start = time.perf_counter()
     result = training.fit(model, train_batches, train_config,
                           val_batches=fit_batches(*encode_pairs(splits.validation, vocabularies), 256),
-                          progress=progress, epoch_callback=validate)
+                          progress=progress, epoch_callback=validate, checkpoint=checkpoint)
     train_seconds = time.perf_counter() - start
-    for row in result.history:
-        row |= validation_rates.get(row["epoch"], {})
     decode_seconds = sum(row.get("decode_seconds", 0.0) for row in result.history)
     greedy, predictions = error_rates(model, vocabularies, splits.test)
     beam, beam_predictions = error_rates(model, vocabularies, splits.test, beam=BEAM)

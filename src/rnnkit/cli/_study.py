@@ -118,8 +118,9 @@ def prepare_data(config: DataConfig, scaler: data.Scaler | None = None) -> Prepa
 
 def train_run(data_config: DataConfig, model_settings: dict[str, Any], train_config: training.TrainConfig,
               directory: str | Path, *, prepared: PreparedData | None = None, progress: bool = True,
-              title: str | None = None) -> RunResult:
-    """Train one classifier and write the run directory; return its metrics and model."""
+              title: str | None = None, checkpoint: training.Checkpointing | None = None) -> RunResult:
+    """Train one classifier and write the run directory; return its metrics and model (``checkpoint``:
+    save the training state as it goes, or resume from it)."""
     directory = Path(directory)  # made by save_checkpoint once there is something to save
     prepared = prepared or prepare_data(data_config)
     train, validation, test = prepared.train, prepared.validation, prepared.test
@@ -137,6 +138,7 @@ def train_run(data_config: DataConfig, model_settings: dict[str, Any], train_con
         train_config,
         val_batches=None if validation is None else list(data.batches(validation, EVAL_BATCH_SIZE)),
         progress=progress,
+        checkpoint=checkpoint,
     )
     train_eval = training.evaluate(model, data.batches(train, EVAL_BATCH_SIZE))
     test_eval = training.evaluate(model, data.batches(test, EVAL_BATCH_SIZE))

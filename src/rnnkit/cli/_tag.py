@@ -59,8 +59,9 @@ class TagRunResult:
 
 def train_tag_run(data_config: CTCDataConfig, model_settings: dict[str, Any], train_config: training.TrainConfig,
                   directory: str | Path, *, strings: StringData | None = None, min_run: int = MIN_RUN,
-                  progress: bool = True) -> TagRunResult:
-    """Train one frame tagger and write its run directory (``strings``: data already loaded)."""
+                  progress: bool = True, checkpoint: training.Checkpointing | None = None) -> TagRunResult:
+    """Train one frame tagger and write its run directory (``strings``: data already loaded; ``checkpoint``:
+    save the training state as it goes, or resume from it)."""
     directory = Path(directory)
     strings = strings or load_string_data(data_config, TASK)
     model_config = TaggerConfig(input_size=strings.train.num_features, num_classes=len(strings.class_names),
@@ -68,20 +69,17 @@ def train_tag_run(data_config: CTCDataConfig, model_settings: dict[str, Any], tr
     training.seed_everything(train_config.seed)
     model = SequenceTagger(model_config)
     validation = strings.validation
-    by_epoch: dict[int, float] = {}
 
-    def validation_ser(epoch: int, model: SequenceTagger) -> None:
-        by_epoch[epoch] = tagger_metrics(validation.labels, validation.frame_labels,
-                                         tag(model, validation.sequences), min_run)["segment_error_rate"]
+    def validation_ser(epoch: int, model: SequenceTagger) -> dict[str, float]:  # into the epoch's history row
+        return {"val_segment_error_rate": tagger_metrics(validation.labels, validation.frame_labels,
+                                                         tag(model, validation.sequences), min_run)["segment_error_rate"]}
 
     start = time.perf_counter()
     result = training.fit(model, batch_source(strings.train, train_config.batch_size, train_config.seed,
                                               tagged_batch),
                           train_config, val_batches=fixed_batches(validation, 64, tagged_batch), progress=progress,
-                          epoch_callback=validation_ser)
+                          epoch_callback=validation_ser, checkpoint=checkpoint)
     train_seconds = time.perf_counter() - start
-    for row in result.history:
-        row["val_segment_error_rate"] = by_epoch[row["epoch"]]
     test = strings.test
     tick = time.perf_counter()
     predicted = tag(model, test.sequences)

@@ -62,7 +62,9 @@ def save_checkpoint(
     tensors = {name: t.detach().to("cpu").contiguous().clone() for name, t in model.state_dict().items()}
 
     with atomic_path(directory / WEIGHTS_FILE) as tmp:
-        save_file(tensors, str(tmp), metadata={"format": FORMAT, "version": str(VERSION)})
+        # one metadata key: safetensors writes several in hash-map order, and the file must be the same bytes
+        # (and sha256) for the same weights every time
+        save_file(tensors, str(tmp), metadata={"format": f"{FORMAT}/{VERSION}"})
         digest = _sha256(tmp)
     info = {"format": FORMAT, "version": VERSION, "weights": WEIGHTS_FILE, "weights_sha256": digest,
             "config": config, "extra": extra or {}}
@@ -107,17 +109,17 @@ def load_weights(path: str | os.PathLike, model: torch.nn.Module) -> torch.nn.Mo
         path = path / WEIGHTS_FILE
     if not path.is_file():
         raise CheckpointError(f"{path}: no such weights file")
-    _refuse_pickle(path)
-    if expected_digest and _sha256(path) != expected_digest:
-        raise CheckpointError(f"{path} is not the weights {path.parent / CONFIG_FILE} was written with (another "
-                              "save, or a run killed between the two writes); train again, or --resume the run")
     try:
         tensors = load_file(str(path), device="cpu")
     except (SafetensorError, OSError) as err:
+        refuse_pickle(path)
         raise CheckpointError(
             f"{path}: not a readable safetensors file ({err}); rnnkit never loads pickled "
             "torch.save files"
         ) from err
+    if expected_digest and _sha256(path) != expected_digest:
+        raise CheckpointError(f"{path} is not the weights {path.parent / CONFIG_FILE} was written with (another "
+                              "save, or a run killed between the two writes); train again, or --resume the run")
     problems = _mismatches(model.state_dict(), tensors)
     if problems:
         raise CheckpointError(f"{path} does not fit {type(model).__name__}: " + "; ".join(problems))
@@ -133,15 +135,12 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-# How a pickle starts (protocol 2+) and how torch.save's zip archive does: refused by name, not parsed.
-_PICKLE_START = b"\x80"
-_ZIP_START = b"PK\x03\x04"
-
-
-def _refuse_pickle(path: Path) -> None:
+def refuse_pickle(path: Path) -> None:
+    """For a file safetensors could not read: name it a pickle if it starts like one (protocol 2 or
+    later: 0x80 and the protocol) or like torch.save's zip archive. Only a message; nothing is parsed."""
     with open(path, "rb") as f:
         start = f.read(4)
-    if start[:1] == _PICKLE_START or start == _ZIP_START:
+    if (start[:1] == b"\x80" and start[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")) or start == b"PK\x03\x04":
         raise CheckpointError(f"{path}: a pickle or torch.save file, not safetensors; rnnkit never loads pickles "
                               "(they can run code). Save the weights with safetensors.torch.save_file")
 

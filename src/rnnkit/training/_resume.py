@@ -31,7 +31,7 @@ from safetensors.torch import save_file
 
 from .. import _types
 from .._atomic import atomic_path
-from ._checkpoint import CheckpointError
+from ._checkpoint import CheckpointError, refuse_pickle
 
 STATE_FILE = "checkpoint.safetensors"
 STATE_FORMAT = "rnnkit-training-state"
@@ -132,6 +132,7 @@ def read_training_state(path: Path) -> TrainingState:
             info = json.loads((f.metadata() or {}).get("rnnkit", "null"))
             tensors = {key: f.get_tensor(key) for key in f.keys()}
     except (SafetensorError, OSError, ValueError) as err:  # ValueError: bad JSON (JSONDecodeError)
+        refuse_pickle(path)
         raise CheckpointError(f"{path}: not a readable training state ({err}); rnnkit never loads pickled "
                               "torch.save files") from None
     if not isinstance(info, dict) or info.get("format") != STATE_FORMAT:
