@@ -85,6 +85,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="runs trained at once, each in its own process with a share of the cores; 'auto': "
                              "one per core on the CPU, one on a GPU; 1 trains in this process with "
                              "torch's threads (default: %(default)s)")
+    parser.add_argument("--threads", type=positive_or_auto, default="auto", metavar="N|auto",
+                        help="torch threads of each run; 'auto': an equal share of the cores per job (with --jobs 1, "
+                             "torch's own). Same seeds, data, settings and --threads give bitwise the same runs "
+                             "whatever --jobs; another thread count may change the last bits of the sums "
+                             "(default: %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     add_data_arguments(parser)
     add_training_arguments(parser)
@@ -252,10 +257,16 @@ def _cores() -> int:
 def _run_here(plans: list[Planned], args: argparse.Namespace, prepared: dict[str, PreparedData],
               console: Console, jobs: int) -> Iterator[Finished]:
     """One run after another in this process, each with its epoch progress bar (``jobs`` is 1:
-    the signature is ``_run_parallel``'s)."""
-    for planned in plans:
-        console.print(f"[dim]training {planned.dataset}: {planned.name}[/]")
-        yield _train(planned, data_config(args, planned.source), prepared[planned.source], not args.quiet)
+    the signature is ``_run_parallel``'s), on ``--threads`` torch threads when given."""
+    threads = torch.get_num_threads()
+    if args.threads != "auto":
+        torch.set_num_threads(int(args.threads))
+    try:
+        for planned in plans:
+            console.print(f"[dim]training {planned.dataset}: {planned.name}[/]")
+            yield _train(planned, data_config(args, planned.source), prepared[planned.source], not args.quiet)
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _run_parallel(plans: list[Planned], args: argparse.Namespace, prepared: dict[str, PreparedData],
@@ -267,7 +278,7 @@ def _run_parallel(plans: list[Planned], args: argparse.Namespace, prepared: dict
     the other on two threads each. Each worker is a fresh interpreter ("spawn"), since forking a
     process whose OpenMP threads are running can hang the child.
     """
-    threads = max(1, _cores() // jobs)
+    threads = max(1, _cores() // jobs) if args.threads == "auto" else int(args.threads)
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
                                initializer=torch.set_num_threads, initargs=(threads,))
     bar = Progress(TextColumn("[bold]runs"), MofNCompleteColumn(), BarColumn(), TimeElapsedColumn(),
