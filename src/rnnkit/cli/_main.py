@@ -18,6 +18,8 @@ COMMANDS = {
     "generate": "sample text or names from a trained language model",
     "compare": "train and compare RNN, LSTM and GRU architectures (the main job)",
     "bench": "time rnnkit's kernels against torch.nn, a naive cell loop and the GEMM roofline",
+    "inspect": "look inside a model: gradient flow through time, gates and states, attention",
+    "experiment": "the long-dependency experiment: adding problem or copy memory, RNN vs LSTM vs GRU",
 }
 
 

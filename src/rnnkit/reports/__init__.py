@@ -7,6 +7,9 @@ from ._confusion import ClassMetrics, accuracy, class_metrics, confusion_matrix
 from ._confusion_plot import plot_confusion
 from ._curves import History, best_epoch, plot_curves, plot_loss_comparison
 from ._gradient_flow import plot_gradient_flow
+from ._gate_maps import plot_gate_maps
+from ._gradient_time import plot_gradient_time
+from ._long_dependency import plot_learning_curves, plot_length_sweep, write_experiment_files
 from ._posteriors import plot_posteriors
 from ._html import (Figure, Html, KeyValues, Preformatted, Section, Summary, Table, image_data_uri,
                     render_report, write_report)
@@ -23,3 +26,4 @@ __all__ = [
     "RESULT_COLUMNS", "sort_results", "table_html", "results_table_html", "key_value_table_html",
     "write_results_csv", "cells_side_by_side",
 ]
+__all__ += ["plot_gate_maps", "plot_gradient_time", "plot_length_sweep", "plot_learning_curves", "write_experiment_files"]
